@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """An employee's account: the paper's Account Server record."""
+
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    employee_number = models.CharField(
+        _("employee number"), max_length=64, unique=True, null=True, blank=True
+    )
+    title = models.CharField(_("title"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=64, blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=16,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Leave empty to follow the browser's language."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """What people see: the display name, else the full name, else the username."""
+        return self.display_name or self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        # An empty employee number is "none", not a duplicate of another empty one.
+        if self.employee_number == "":
+            self.employee_number = None
+        super().save(*args, **kwargs)

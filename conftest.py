@@ -1,0 +1,34 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Hashing strength is not under test; the default hasher costs ~0.3 s a password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo(db):
+    """The demo organisation of DESIGN.md, as a dict of users by username."""
+    from accounts.models import User
+    from contacts.demo import demo_organisation_seed
+
+    demo_organisation_seed()
+    return {user.username: user for user in User.objects.all()}
+
+
+@pytest.fixture
+def api_for():
+    """An API client authenticated as the given user (session-free, like a Bearer client)."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return make

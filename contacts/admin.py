@@ -1,0 +1,62 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
+
+from .models import Department, FriendRequest, Membership, VisibilityRule
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+    fields = ["user", "title", "is_primary"]
+
+
+class VisibilityRuleInline(admin.StackedInline):
+    model = VisibilityRule
+    extra = 0
+    filter_horizontal = ["targets"]
+    fk_name = "department"
+
+
+@admin.register(Department)
+class DepartmentAdmin(TreeAdmin):
+    form = movenodeform_factory(Department, fields=["name", "code", "manager"])
+    list_display = ["name", "code", "manager"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["manager"]
+    inlines = [MembershipInline, VisibilityRuleInline]
+
+
+@admin.register(VisibilityRule)
+class VisibilityRuleAdmin(admin.ModelAdmin):
+    list_display = ["department", "kind", "seen", "include_subdepartments"]
+    list_filter = ["kind"]
+    filter_horizontal = ["targets"]
+    autocomplete_fields = ["department"]
+
+    @admin.display(description=_("departments seen"))
+    def seen(self, rule):
+        return ", ".join(d.name for d in rule.targets.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("department").prefetch_related("targets")
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "title", "is_primary"]
+    list_filter = ["department"]
+    search_fields = ["user__username", "user__display_name", "department__name", "title"]
+    autocomplete_fields = ["user", "department"]
+    list_select_related = ["user", "department"]
+
+
+@admin.register(FriendRequest)
+class FriendRequestAdmin(admin.ModelAdmin):
+    list_display = ["from_user", "to_user", "status", "created_at", "responded_at"]
+    list_filter = ["status"]
+    search_fields = ["from_user__username", "to_user__username"]
+    autocomplete_fields = ["from_user", "to_user"]
+    list_select_related = ["from_user", "to_user"]

@@ -1,0 +1,41 @@
+"""The one exception type for business errors.
+
+Services raise ``ApplicationError`` with a stable ``code``; the REST exception handler and
+the WebSocket consumer turn it into ``{"code", "detail"}`` with a fitting status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    #: Stable machine-readable codes and the HTTP status each maps to.
+    STATUS_BY_CODE = {
+        "invalid": 400,
+        "unauthenticated": 401,
+        "not_permitted": 403,
+        "not_found": 404,
+        "conflict": 409,
+        "too_large": 413,
+        "unknown_app": 400,
+        "rate_limited": 429,
+        "locked_out": 429,
+    }
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str = "invalid",
+        status: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
+        self.status = status or self.STATUS_BY_CODE.get(code, 400)
+        self.extra = extra or {}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": str(self.detail), **self.extra}
