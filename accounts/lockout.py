@@ -15,6 +15,9 @@ logger = logging.getLogger("switchboard.security")
 
 
 def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    # Axes' async middleware path passes the credentials in the wrong position; the
+    # handler also leaves them on the request.
+    credentials = credentials or getattr(request, "axes_credentials", None)
     username = get_client_username(request, credentials) or ""
     cool_off = get_cool_off(request)
     minutes = max(1, math.ceil(cool_off.total_seconds() / 60)) if cool_off else 15
