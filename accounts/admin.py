@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from contacts import policy, selectors
+from contacts.events import department_people_changed_on_commit
 from contacts.models import Membership
 
 from .models import User
@@ -34,6 +35,13 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "display_name", "employee_number", "title", "is_active", "contacts_link"]
     search_fields = ["username", "display_name", "first_name", "last_name", "email", "employee_number"]
     inlines = [MembershipInline]
+
+    def save_related(self, request, form, formsets, change):
+        before = set(Membership.objects.filter(user=form.instance).values_list("department_id", flat=True))
+        super().save_related(request, form, formsets, change)
+        after = set(Membership.objects.filter(user=form.instance).values_list("department_id", flat=True))
+        if before != after:
+            department_people_changed_on_commit(department_ids=before ^ after)
 
     @admin.display(description=_("contacts"))
     def contacts_link(self, user):

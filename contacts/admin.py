@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
+from .events import department_people_changed_on_commit
 from .models import Department, FriendRequest, Membership, VisibilityRule
 
 
@@ -28,6 +29,14 @@ class DepartmentAdmin(TreeAdmin):
     autocomplete_fields = ["manager"]
     inlines = [MembershipInline, VisibilityRuleInline]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        department_people_changed_on_commit(department_ids={form.instance.pk})
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        department_people_changed_on_commit()
+
 
 @admin.register(VisibilityRule)
 class VisibilityRuleAdmin(admin.ModelAdmin):
@@ -51,6 +60,21 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__display_name", "department__name", "title"]
     autocomplete_fields = ["user", "department"]
     list_select_related = ["user", "department"]
+
+    def save_model(self, request, obj, form, change):
+        previous = form.initial.get("department")
+        super().save_model(request, obj, form, change)
+        department_people_changed_on_commit(department_ids={obj.department_id, previous} - {None})
+
+    def delete_model(self, request, obj):
+        department_id = obj.department_id
+        super().delete_model(request, obj)
+        department_people_changed_on_commit(department_ids={department_id})
+
+    def delete_queryset(self, request, queryset):
+        department_ids = set(queryset.values_list("department_id", flat=True))
+        super().delete_queryset(request, queryset)
+        department_people_changed_on_commit(department_ids=department_ids)
 
 
 @admin.register(FriendRequest)

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.models import User
 
+from .events import department_people_changed_on_commit
 from .models import Department, Membership, VisibilityRule
 
 DEMO_PASSWORD = "switchboard-demo"
@@ -122,4 +123,5 @@ def demo_organisation_seed() -> dict[str, int]:
             rule = VisibilityRule.objects.create(department=department, kind=kind)
             rule.targets.set([departments[t] for t in targets])
 
+    department_people_changed_on_commit()
     return {"users_created": User.objects.count() - users_before}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from operator import or_
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -29,14 +28,27 @@ from .models import Department, FriendRequest, Membership, VisibilityRule
 
 @dataclass(frozen=True)
 class Grant:
-    """What one rule (or the implicit default) of one department lets its people see."""
+    """What one rule (or the implicit default) of one department lets its people see.
+
+    A department is covered when its id is in ``exact_ids`` or its tree path starts with
+    one of ``prefixes`` (a rule that includes sub-departments).
+    """
 
     department: Department
     kind: str
     rule_id: int | None
-    department_ids: frozenset[int] = frozenset()
+    exact_ids: frozenset[int] = frozenset()
+    prefixes: tuple[str, ...] = ()
     all_managers: bool = False
     seen_names: tuple[str, ...] = ()
+
+    def covers_department(self, department: Department) -> bool:
+        return department.id in self.exact_ids or department.path.startswith(self.prefixes)
+
+    def covers(self, person: Person) -> bool:
+        if self.all_managers and person.is_manager:
+            return True
+        return any(self.covers_department(d) for d in person.departments)
 
     def describe(self) -> str:
         if self.rule_id is None:
@@ -66,88 +78,91 @@ class Explanation:
         return {"may_see": self.may_see, "may_talk": self.may_talk, "reasons": self.reasons}
 
 
-def _department_ids_of(user: User) -> set[int]:
-    """The departments a person belongs to: memberships and the ones they manage."""
-    member_of = Membership.objects.filter(user=user).values_list("department_id", flat=True)
-    manages = Department.objects.filter(manager=user).values_list("id", flat=True)
-    return set(member_of) | set(manages)
+@dataclass
+class Person:
+    """A user with the departments they belong to (member of or manager of)."""
 
-
-def _with_descendants(departments: list[Department]) -> set[int]:
-    if not departments:
-        return set()
-    query = functools.reduce(or_, (Q(path__startswith=d.path) for d in departments))
-    return set(Department.objects.filter(query).values_list("id", flat=True))
-
-
-def _people_in(department_ids: set[int]) -> set[int]:
-    members = Membership.objects.filter(department_id__in=department_ids).values_list(
-        "user_id", flat=True
-    )
-    managers = Department.objects.filter(id__in=department_ids, manager__isnull=False).values_list(
-        "manager_id", flat=True
-    )
-    return set(members) | set(managers)
-
-
-def _all_manager_ids() -> set[int]:
-    return set(
-        Department.objects.filter(manager__isnull=False).values_list("manager_id", flat=True)
-    )
+    user: User
+    departments: list[Department]
+    is_manager: bool
+    grants: list[Grant] = field(default_factory=list)
 
 
 class RulePolicy:
     """The policy DESIGN.md describes, with visibility rules stored as data."""
 
-    def grants_for(self, user: User) -> list[Grant]:
-        own_ids = _department_ids_of(user)
-        if not own_ids:
-            return []
-        departments = {d.id: d for d in Department.objects.filter(id__in=own_ids)}
+    # --- loading -------------------------------------------------------------------------
+    def _people(self, users: list[User]) -> dict[int, Person]:
+        """Departments and grants of a few users, in three queries whatever their number."""
+        ids = [u.pk for u in users]
+        departments = Department.objects.filter(
+            Q(memberships__user_id__in=ids) | Q(manager_id__in=ids)
+        ).distinct()
+        member_pairs = set(
+            Membership.objects.filter(user_id__in=ids).values_list("user_id", "department_id")
+        )
+        people = {u.pk: Person(user=u, departments=[], is_manager=False) for u in users}
+        departments = list(departments)
+        for department in departments:
+            for person in people.values():
+                if department.manager_id == person.user.pk:
+                    person.is_manager = True
+                if department.manager_id == person.user.pk or (person.user.pk, department.id) in member_pairs:
+                    person.departments.append(department)
         rules_by_department: dict[int, list[VisibilityRule]] = {}
-        for rule in VisibilityRule.objects.filter(department_id__in=own_ids).prefetch_related(
-            "targets"
-        ):
-            rules_by_department.setdefault(rule.department_id, []).append(rule)
+        if departments:
+            for rule in VisibilityRule.objects.filter(
+                department_id__in=[d.id for d in departments]
+            ).prefetch_related("targets"):
+                rules_by_department.setdefault(rule.department_id, []).append(rule)
+        for person in people.values():
+            person.grants = [
+                grant
+                for department in sorted(person.departments, key=lambda d: d.id)
+                for grant in self._grants_of(department, rules_by_department.get(department.id, []))
+            ]
+        return people
 
-        grants: list[Grant] = []
-        for department_id, department in sorted(departments.items()):
-            rules = rules_by_department.get(department_id)
-            if not rules:
-                grants.append(
-                    Grant(
-                        department=department,
-                        kind=VisibilityRule.Kind.OWN_DEPARTMENT,
-                        rule_id=None,
-                        department_ids=frozenset({department_id}),
-                    )
+    def _grants_of(self, department: Department, rules: list[VisibilityRule]) -> list[Grant]:
+        if not rules:
+            return [
+                Grant(
+                    department=department,
+                    kind=VisibilityRule.Kind.OWN_DEPARTMENT,
+                    rule_id=None,
+                    exact_ids=frozenset({department.id}),
                 )
+            ]
+        grants = []
+        for rule in rules:
+            if rule.kind == VisibilityRule.Kind.ALL_MANAGERS:
+                grants.append(Grant(department=department, kind=rule.kind, rule_id=rule.id, all_managers=True))
                 continue
-            for rule in rules:
-                if rule.kind == VisibilityRule.Kind.ALL_MANAGERS:
-                    grants.append(
-                        Grant(department=department, kind=rule.kind, rule_id=rule.id, all_managers=True)
-                    )
-                    continue
-                seen = [department] if rule.kind == VisibilityRule.Kind.OWN_DEPARTMENT else list(
-                    rule.targets.all()
+            seen = (
+                [department]
+                if rule.kind == VisibilityRule.Kind.OWN_DEPARTMENT
+                else sorted(rule.targets.all(), key=lambda d: d.path)
+            )
+            grants.append(
+                Grant(
+                    department=department,
+                    kind=rule.kind,
+                    rule_id=rule.id,
+                    exact_ids=frozenset() if rule.include_subdepartments else frozenset(d.id for d in seen),
+                    prefixes=tuple(d.path for d in seen) if rule.include_subdepartments else (),
+                    seen_names=tuple(d.name for d in seen),
                 )
-                ids = (
-                    _with_descendants(seen)
-                    if rule.include_subdepartments
-                    else {d.id for d in seen}
-                )
-                grants.append(
-                    Grant(
-                        department=department,
-                        kind=rule.kind,
-                        rule_id=rule.id,
-                        department_ids=frozenset(ids),
-                        seen_names=tuple(d.name for d in seen),
-                    )
-                )
+            )
         return grants
 
+    def _pair(self, a: User, b: User) -> tuple[Person, Person]:
+        people = self._people([a, b])
+        return people[a.pk], people[b.pk]
+
+    def grants_for(self, user: User) -> list[Grant]:
+        return self._people([user])[user.pk].grants
+
+    # --- friendship ----------------------------------------------------------------------
     def friend_ids(self, user: User) -> set[int]:
         pairs = FriendRequest.objects.filter(
             Q(from_user=user) | Q(to_user=user), status=FriendRequest.Status.ACCEPTED
@@ -160,13 +175,26 @@ class RulePolicy:
             status=FriendRequest.Status.ACCEPTED,
         ).exists()
 
+    # --- sets ----------------------------------------------------------------------------
     def _rule_visible_ids(self, user: User) -> set[int]:
         """Everyone the rules let ``user`` see, active or not."""
         grants = self.grants_for(user)
-        department_ids: set[int] = set().union(*(g.department_ids for g in grants))
-        ids = _people_in(department_ids)
+        covered = Q(id__in=set().union(set(), *(g.exact_ids for g in grants)))
+        for prefix in {p for g in grants for p in g.prefixes}:
+            covered |= Q(path__startswith=prefix)
+        ids: set[int] = set()
+        department_ids: set[int] = set()
+        for department_id, manager_id in Department.objects.filter(covered).values_list("id", "manager_id"):
+            department_ids.add(department_id)
+            if manager_id:
+                ids.add(manager_id)
         if any(g.all_managers for g in grants):
-            ids |= _all_manager_ids()
+            ids |= set(
+                Department.objects.filter(manager__isnull=False).values_list("manager_id", flat=True)
+            )
+        ids |= set(
+            Membership.objects.filter(department_id__in=department_ids).values_list("user_id", flat=True)
+        )
         return ids
 
     def contact_ids(self, user: User) -> set[int]:
@@ -174,40 +202,51 @@ class RulePolicy:
         ids = (self._rule_visible_ids(user) | self.friend_ids(user)) - {user.id}
         return set(User.objects.filter(id__in=ids, is_active=True).values_list("id", flat=True))
 
-    def _covering_grants(self, viewer: User, target: User) -> list[Grant]:
-        grants = self.grants_for(viewer)
-        if not grants:
-            return []
-        target_departments = _department_ids_of(target)
-        target_is_manager = any(g.all_managers for g in grants) and Department.objects.filter(
-            manager=target
-        ).exists()
-        return [
-            g
-            for g in grants
-            if g.department_ids & target_departments or (g.all_managers and target_is_manager)
-        ]
+    def watcher_ids(self, user: User) -> set[int]:
+        """Everyone who sees ``user``: the people their presence goes to."""
+        person = self._people([user])[user.pk]
+        watching_departments: set[int] = set()
+        rules = VisibilityRule.objects.select_related("department").prefetch_related("targets")
+        ruled = set()
+        for rule in rules:
+            ruled.add(rule.department_id)
+            grant = self._grants_of(rule.department, [rule])[0]
+            if grant.covers(person):
+                watching_departments.add(rule.department_id)
+        # A department with no rule sees itself.
+        watching_departments |= {d.id for d in person.departments if d.id not in ruled}
+        ids = set(
+            Membership.objects.filter(department_id__in=watching_departments).values_list("user_id", flat=True)
+        ) | set(
+            Department.objects.filter(id__in=watching_departments, manager__isnull=False).values_list(
+                "manager_id", flat=True
+            )
+        )
+        ids = (ids | self.friend_ids(user)) - {user.id}
+        return set(User.objects.filter(id__in=ids, is_active=True).values_list("id", flat=True))
 
+    # --- decisions -----------------------------------------------------------------------
     def may_see(self, a: User, b: User) -> bool:
         if a.pk == b.pk:
             return True
         if not (a.is_active and b.is_active):
             return False
-        return bool(self._covering_grants(a, b)) or self.are_friends(a, b)
+        viewer, target = self._pair(a, b)
+        return any(g.covers(target) for g in viewer.grants) or self.are_friends(a, b)
 
     def may_talk(self, a: User, b: User) -> bool:
         if a.pk == b.pk or not (a.is_active and b.is_active):
             return False
+        pa, pb = self._pair(a, b)
         return (
-            bool(self._covering_grants(a, b))
-            or bool(self._covering_grants(b, a))
+            any(g.covers(pb) for g in pa.grants)
+            or any(g.covers(pa) for g in pb.grants)
             or self.are_friends(a, b)
         )
 
     def explain(self, a: User, b: User) -> Explanation:
         if a.pk == b.pk:
             return Explanation(True, False, [_("That is the same person.")])
-        reasons: list[str] = []
         inactive = [u for u in (a, b) if not u.is_active]
         if inactive:
             return Explanation(
@@ -215,9 +254,11 @@ class RulePolicy:
                 False,
                 [_("%(user)s's account is deactivated.") % {"user": u.username} for u in inactive],
             )
-        a_sees_b = self._covering_grants(a, b)
-        b_sees_a = self._covering_grants(b, a)
+        pa, pb = self._pair(a, b)
+        a_sees_b = [g for g in pa.grants if g.covers(pb)]
+        b_sees_a = [g for g in pb.grants if g.covers(pa)]
         friends = self.are_friends(a, b)
+        reasons: list[str] = []
         for grant in a_sees_b:
             reasons.append(
                 _("%(a)s sees %(b)s by %(grant)s.")
@@ -264,6 +305,10 @@ def may_talk(a: User, b: User) -> bool:
 
 def contact_ids(user: User) -> set[int]:
     return get_policy().contact_ids(user)
+
+
+def watcher_ids(user: User) -> set[int]:
+    return get_policy().watcher_ids(user)
 
 
 def explain(a: User, b: User) -> Explanation:

@@ -1,3 +1,9 @@
-"""WebSocket routes. Each app that speaks over the socket adds its patterns here."""
+"""WebSocket routes."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from messaging.consumers import ChatConsumer
+
+websocket_urlpatterns = [
+    path("ws/", ChatConsumer.as_asgi()),
+]

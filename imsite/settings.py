@@ -250,6 +250,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Messaging ------------------------------------------------------------------------
+MESSAGE_RATE_BURST = env_int("MESSAGE_RATE_BURST", 30)
+MESSAGE_RATE_PER_SECOND = float(os.environ.get("MESSAGE_RATE_PER_SECOND") or 10)
+# Every frame, whatever its type, has a looser limit so that no client can flood a worker.
+FRAME_RATE_BURST = env_int("FRAME_RATE_BURST", 120)
+FRAME_RATE_PER_SECOND = float(os.environ.get("FRAME_RATE_PER_SECOND") or 40)
+MESSAGE_EDIT_WINDOW_SECONDS = env_int("MESSAGE_EDIT_WINDOW_SECONDS", 15 * 60)
+MESSAGE_RECALL_WINDOW_SECONDS = env_int("MESSAGE_RECALL_WINDOW_SECONDS", 2 * 60)
+# Staff and these addresses may read /metrics.
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
+
 # --- Address book ---------------------------------------------------------------------
 # The policy that decides who may see and talk to whom; swappable like DOT's validators.
 SWITCHBOARD_POLICY_CLASS = os.environ.get("SWITCHBOARD_POLICY_CLASS", "contacts.policy.RulePolicy")

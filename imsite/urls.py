@@ -5,15 +5,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from imsite import views
+from messaging import views as messaging_views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("contacts.api.urls")),
+    path("", include("messaging.api.urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", messaging_views.metrics, name="metrics"),
+    path("chat/", messaging_views.chat, name="chat"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("contacts/", include("contacts.urls")),

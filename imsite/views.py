@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
-    return redirect("contacts:people")
+    return redirect("chat")
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -6,3 +6,10 @@ class MessagingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "messaging"
     verbose_name = _("Messaging")
+
+    def ready(self) -> None:
+        from . import events  # noqa: F401  (subscribes to the address book's events)
+        from .handlers import ChatHandler
+        from .registry import register_app_handler
+
+        register_app_handler(ChatHandler())

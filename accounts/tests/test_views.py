@@ -78,4 +78,4 @@ def test_people_page_friend_request_round_trip(demo, client):
 def test_home_redirects(demo, client):
     assert client.get("/")["Location"].startswith("/accounts/login/")
     client.force_login(demo["alice"])
-    assert client.get("/")["Location"] == "/contacts/"
+    assert client.get("/")["Location"] == "/chat/"

@@ -1,0 +1,39 @@
+"""Who is on the other end of a WebSocket.
+
+Browsers use their session cookie, so the Origin must be one of the site's own hosts
+(a page elsewhere must not ride on the cookie). Other clients send
+``Authorization: Bearer <token>``; that carries no ambient credential, so no Origin is
+needed.
+"""
+
+from __future__ import annotations
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.selectors import user_for_access_token
+
+
+def _bearer_token(scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _sep, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            return ""
+    return None
+
+
+class WebSocketAuthMiddleware:
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.browser = AllowedHostsOriginValidator(AuthMiddlewareStack(inner))
+
+    async def __call__(self, scope, receive, send):
+        token = _bearer_token(scope)
+        if token is None:
+            return await self.browser({**scope, "auth": "session"}, receive, send)
+        user = await database_sync_to_async(user_for_access_token)(token) if token else None
+        return await self.inner({**scope, "user": user or AnonymousUser(), "auth": "bearer"}, receive, send)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("conversations/", views.ConversationListCreateApi.as_view(), name="api-conversations"),
+    path("conversations/direct/", views.ConversationDirectApi.as_view(), name="api-conversation-direct"),
+    path("conversations/<int:conversation_id>/", views.ConversationDetailApi.as_view(), name="api-conversation"),
+    path(
+        "conversations/<int:conversation_id>/messages/",
+        views.MessageListApi.as_view(),
+        name="api-conversation-messages",
+    ),
+    path("conversations/<int:conversation_id>/read/", views.ConversationReadApi.as_view(), name="api-conversation-read"),
+    path("messages/", views.MessageSendApi.as_view(), name="api-messages"),
+    path("messages/<int:message_id>/", views.MessageDetailApi.as_view(), name="api-message"),
+    path("messages/<int:message_id>/recall/", views.MessageRecallApi.as_view(), name="api-message-recall"),
+]

@@ -1,0 +1,203 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from messaging import selectors, services
+from messaging.frames import ack_frame, message_frame
+from messaging.ratelimit import MessageSendThrottle
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    sender = serializers.IntegerField()
+    app = serializers.CharField()
+    body = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    client_id = serializers.CharField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    recalled = serializers.BooleanField()
+
+    def to_representation(self, instance):
+        frame = message_frame(instance)
+        frame.pop("type")
+        return frame
+
+
+class MemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    members = MemberSerializer(many=True)
+    unread = serializers.IntegerField()
+    last_read_seq = serializers.IntegerField()
+    last_seq = serializers.IntegerField()
+    last_message = MessageSerializer(allow_null=True)
+
+
+class AckSerializer(serializers.Serializer):
+    client_id = serializers.CharField()
+    id = serializers.IntegerField()
+    conversation = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class ConversationListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "GroupCreate"
+
+        title = serializers.CharField(max_length=200)
+        members = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000)
+
+    @extend_schema(responses={200: ConversationSerializer(many=True)})
+    def get(self, request):
+        return Response(ConversationSerializer(selectors.conversation_list_for_user(user=request.user), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ConversationSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = services.conversation_create_group(
+            creator=request.user, title=data.validated_data["title"], member_ids=data.validated_data["members"]
+        )
+        result = selectors.conversation_get_for_user(user=request.user, conversation_id=conversation.pk)
+        return Response(ConversationSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationDirectApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DirectOpen"
+
+        user = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses={200: ConversationSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = services.conversation_get_or_create_direct(user=request.user, other_id=data.validated_data["user"])
+        result = selectors.conversation_get_for_user(user=request.user, conversation_id=conversation.pk)
+        return Response(ConversationSerializer(result).data)
+
+
+class ConversationDetailApi(APIView):
+    @extend_schema(responses={200: ConversationSerializer})
+    def get(self, request, conversation_id: int):
+        result = selectors.conversation_get_for_user(user=request.user, conversation_id=conversation_id)
+        return Response(ConversationSerializer(result).data)
+
+
+class MessageListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        before = serializers.IntegerField(required=False, min_value=1)
+        after = serializers.IntegerField(required=False, min_value=0)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessagePage"
+
+        results = MessageSerializer(many=True)
+        has_more = serializers.BooleanField()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", int, description="Messages with a smaller seq (older)."),
+            OpenApiParameter("after", int, description="Messages with a larger seq (newer)."),
+            OpenApiParameter("limit", int, description="1 to 200, default 50."),
+        ],
+        responses={200: OutputSerializer},
+    )
+    def get(self, request, conversation_id: int):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        messages, has_more = selectors.message_list_for_conversation(
+            user=request.user, conversation_id=conversation_id, **filters.validated_data
+        )
+        return Response({"results": MessageSerializer(messages, many=True).data, "has_more": has_more})
+
+
+class MessageSendApi(APIView):
+    throttle_classes = [MessageSendThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageSend"
+
+        client_id = serializers.CharField(max_length=64)
+        conversation = serializers.IntegerField(required=False)
+        to = serializers.IntegerField(required=False)
+        app = serializers.CharField(max_length=32, default="chat")
+        body = serializers.JSONField()
+
+    @extend_schema(request=InputSerializer, responses={201: AckSerializer, 200: AckSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.message_send(
+            sender=request.user,
+            client_id=data.validated_data["client_id"],
+            conversation_id=data.validated_data.get("conversation"),
+            to_user_id=data.validated_data.get("to"),
+            app=data.validated_data["app"],
+            body=data.validated_data["body"],
+        )
+        ack = ack_frame(result.message)
+        ack.pop("type")
+        return Response(ack, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class MessageDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageEdit"
+
+        body = serializers.JSONField()
+
+    @extend_schema(request=InputSerializer, responses={200: MessageSerializer})
+    def patch(self, request, message_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.message_edit(user=request.user, message_id=message_id, body=data.validated_data["body"])
+        return Response(MessageSerializer(message).data)
+
+
+class MessageRecallApi(APIView):
+    @extend_schema(request=None, responses={200: MessageSerializer})
+    def post(self, request, message_id: int):
+        message = services.message_recall(user=request.user, message_id=message_id)
+        return Response(MessageSerializer(message).data)
+
+
+class ConversationReadApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReadPosition"
+
+        seq = serializers.IntegerField(min_value=0)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReadResult"
+
+        conversation = serializers.IntegerField()
+        last_read_seq = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request, conversation_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        seq = services.conversation_mark_read(
+            user=request.user, conversation_id=conversation_id, seq=data.validated_data["seq"]
+        )
+        return Response({"conversation": conversation_id, "last_read_seq": seq})

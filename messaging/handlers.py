@@ -1,0 +1,49 @@
+"""The handler of ordinary chat messages (``app: "chat"``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nh3
+from django.utils.translation import gettext as _
+from markdown_it import MarkdownIt
+
+from imsite.errors import ApplicationError
+
+from .registry import AppHandler
+
+# A Markdown subset: emphasis, code, links, lists, quotes, line breaks. No raw HTML,
+# no images, no headings or tables (chat is not a document).
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+    .disable(["image", "heading", "lheading", "html_block", "html_inline", "hr"])
+)
+_ALLOWED_TAGS = {"p", "br", "em", "strong", "code", "pre", "a", "ul", "ol", "li", "blockquote", "del", "s"}
+MAX_TEXT_CHARS = 10_000
+
+
+def render_markdown(text: str) -> str:
+    html = _markdown.render(text)
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    ).strip()
+
+
+class ChatHandler(AppHandler):
+    app = "chat"
+
+    def clean(self, body: dict[str, Any], *, sender, conversation) -> dict[str, Any]:
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise ApplicationError(_("A chat message needs some text."), code="invalid")
+        if len(text) > MAX_TEXT_CHARS:
+            raise ApplicationError(
+                _("A chat message can have at most %(n)d characters.") % {"n": MAX_TEXT_CHARS},
+                code="too_large",
+            )
+        # Clients send text; the server renders the HTML, whatever a client put there.
+        return {"text": text, "html": render_markdown(text)}

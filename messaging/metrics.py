@@ -1,0 +1,17 @@
+"""Prometheus metrics of this worker process, served at /metrics."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONNECTIONS = Gauge("switchboard_connections", "Open WebSocket connections on this worker.")
+MESSAGES_STORED = Counter("switchboard_messages_stored_total", "Messages stored, by app.", ["app"])
+RELAY_BYTES = Counter(
+    "switchboard_relay_bytes_total", "Bytes of message frames the server relayed to clients."
+)
+FRAMES_SENT = Counter("switchboard_frames_sent_total", "Frames sent to clients, by type.", ["type"])
+ERRORS = Counter("switchboard_errors_total", "Errors answered to clients, by code.", ["code"])
+DELIVERY_LATENCY = Histogram(
+    "switchboard_delivery_latency_seconds",
+    "From commit to the frame leaving the worker for each receiving connection.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+DROPPED = Counter("switchboard_dropped_events_total", "Ephemeral events dropped under pressure, by kind.", ["kind"])

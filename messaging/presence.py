@@ -1,0 +1,190 @@
+"""Who is online, and on which worker: the paper's Information Servers.
+
+Each connection is an entry ``channel -> (status, worker)`` under its user. A user is
+``online`` while any entry is online, ``away`` while all are away, ``offline`` with none.
+With Redis configured the registry lives there, so every worker sees every other's
+connections; each worker keeps a heartbeat key, and entries of a worker whose heartbeat
+has lapsed (it died) count for nothing. Without Redis it lives in this process, which is
+right for the single-process embedded default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from contacts import policy
+
+from .realtime import event, publish_to_users_async
+
+ONLINE, AWAY, OFFLINE = "online", "away", "offline"
+HEARTBEAT_SECONDS = 10
+HEARTBEAT_TTL = 30
+
+
+def aggregate(statuses: list[str]) -> str:
+    if ONLINE in statuses:
+        return ONLINE
+    return AWAY if statuses else OFFLINE
+
+
+class PresenceRegistry(Protocol):
+    async def set(self, user_id: int, channel: str, status: str) -> tuple[str, str]: ...
+    async def remove(self, user_id: int, channel: str) -> tuple[str, str]: ...
+    async def statuses(self, user_ids: list[int]) -> dict[int, str]: ...
+    async def where(self, user_id: int) -> dict[str, str]: ...
+
+
+class MemoryPresence:
+    def __init__(self, worker: str) -> None:
+        self.worker = worker
+        self._entries: dict[int, dict[str, str]] = {}
+
+    def _status(self, user_id: int) -> str:
+        return aggregate(list(self._entries.get(user_id, {}).values()))
+
+    async def set(self, user_id: int, channel: str, status: str) -> tuple[str, str]:
+        before = self._status(user_id)
+        self._entries.setdefault(user_id, {})[channel] = status
+        return before, self._status(user_id)
+
+    async def remove(self, user_id: int, channel: str) -> tuple[str, str]:
+        before = self._status(user_id)
+        entries = self._entries.get(user_id, {})
+        entries.pop(channel, None)
+        if not entries:
+            self._entries.pop(user_id, None)
+        return before, self._status(user_id)
+
+    async def statuses(self, user_ids: list[int]) -> dict[int, str]:
+        return {uid: self._status(uid) for uid in user_ids if uid in self._entries}
+
+    async def where(self, user_id: int) -> dict[str, str]:
+        return {channel: self.worker for channel in self._entries.get(user_id, {})}
+
+
+class RedisPresence:
+    """Entries in a Redis hash per user, sharded over the configured hosts by user id."""
+
+    def __init__(self, urls: list[str], worker: str) -> None:
+        import redis.asyncio as redis
+
+        self.worker = worker
+        self._clients = [redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30) for url in urls]
+        self._heartbeat: asyncio.Task | None = None
+
+    def _client(self, user_id: int):
+        return self._clients[user_id % len(self._clients)]
+
+    @staticmethod
+    def _key(user_id: int) -> str:
+        return f"sb:presence:{user_id}"
+
+    @staticmethod
+    def _worker_key(worker: str) -> str:
+        return f"sb:worker:{worker}"
+
+    async def _beat(self) -> None:
+        while True:
+            try:
+                for client in self._clients:
+                    await client.set(self._worker_key(self.worker), str(time.time()), ex=HEARTBEAT_TTL)
+            except Exception:  # Redis restarting: try again at the next beat
+                pass
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is None or self._heartbeat.done():
+            for client in self._clients:
+                await client.set(self._worker_key(self.worker), str(time.time()), ex=HEARTBEAT_TTL)
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    async def _live_entries(self, user_ids: list[int]) -> dict[int, dict[str, tuple[str, str]]]:
+        by_client: dict[int, list[int]] = {}
+        for uid in user_ids:
+            by_client.setdefault(uid % len(self._clients), []).append(uid)
+        raw: dict[int, dict[str, tuple[str, str]]] = {}
+        workers: set[str] = set()
+        for index, uids in by_client.items():
+            pipe = self._clients[index].pipeline(transaction=False)
+            for uid in uids:
+                pipe.hgetall(self._key(uid))
+            for uid, entries in zip(uids, await pipe.execute()):
+                parsed = {}
+                for channel, value in entries.items():
+                    status, _sep, worker = value.decode().partition("|")
+                    parsed[channel.decode()] = (status, worker)
+                    workers.add(worker)
+                if parsed:
+                    raw[uid] = parsed
+        if not raw:
+            return {}
+        worker_list = sorted(workers)
+        alive_flags = await self._clients[0].mget([self._worker_key(w) for w in worker_list])
+        alive = {w for w, flag in zip(worker_list, alive_flags) if flag is not None}
+        return {
+            uid: {ch: entry for ch, entry in entries.items() if entry[1] in alive}
+            for uid, entries in raw.items()
+        }
+
+    async def _status(self, user_id: int) -> str:
+        entries = (await self._live_entries([user_id])).get(user_id, {})
+        return aggregate([status for status, _worker in entries.values()])
+
+    async def set(self, user_id: int, channel: str, status: str) -> tuple[str, str]:
+        await self._ensure_heartbeat()
+        before = await self._status(user_id)
+        await self._client(user_id).hset(self._key(user_id), channel, f"{status}|{self.worker}")
+        return before, await self._status(user_id)
+
+    async def remove(self, user_id: int, channel: str) -> tuple[str, str]:
+        before = await self._status(user_id)
+        await self._client(user_id).hdel(self._key(user_id), channel)
+        return before, await self._status(user_id)
+
+    async def statuses(self, user_ids: list[int]) -> dict[int, str]:
+        entries = await self._live_entries(user_ids)
+        result = {}
+        for uid, channels in entries.items():
+            status = aggregate([s for s, _w in channels.values()])
+            if status != OFFLINE:
+                result[uid] = status
+        return result
+
+    async def where(self, user_id: int) -> dict[str, str]:
+        entries = (await self._live_entries([user_id])).get(user_id, {})
+        return {channel: worker for channel, (_status, worker) in entries.items()}
+
+
+@functools.cache
+def get_presence() -> PresenceRegistry:
+    if settings.REDIS_URLS:
+        return RedisPresence(settings.REDIS_URLS, settings.SWITCHBOARD_WORKER_NAME)
+    return MemoryPresence(settings.SWITCHBOARD_WORKER_NAME)
+
+
+async def presence_change(*, user, channel: str, status: str | None) -> str:
+    """Record a connection's status (``None``: it closed) and tell the watchers of a change."""
+    registry = get_presence()
+    if status is None:
+        before, after = await registry.remove(user.pk, channel)
+    else:
+        before, after = await registry.set(user.pk, channel, status)
+    if before != after:
+        watchers = await database_sync_to_async(policy.watcher_ids)(user)
+        frame = {"type": "presence", "user": user.pk, "status": after}
+        await publish_to_users_async(watchers, event("presence.changed", frame))
+    return after
+
+
+async def presence_connect(*, user, channel: str) -> list[dict]:
+    """Mark a new connection online; return the presence of the user's contacts who are on."""
+    await presence_change(user=user, channel=channel, status=ONLINE)
+    contacts = await database_sync_to_async(policy.contact_ids)(user)
+    statuses = await get_presence().statuses(sorted(contacts))
+    return [{"type": "presence", "user": uid, "status": status} for uid, status in sorted(statuses.items())]

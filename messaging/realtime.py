@@ -1,0 +1,50 @@
+"""Publishing events to connections through the channel layer.
+
+Every connection joins its user's group (``user.<id>``), so an event for a set of users
+reaches all of their devices on every worker. Events are published only from services,
+only after commit: the database stays the source of truth and the channel layer is the
+fast path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def event(kind: str, frame: dict[str, Any], *, origin: str | None = None, **meta: Any) -> dict[str, Any]:
+    """A channel-layer message carrying a ready-to-send frame.
+
+    The frame is serialised once here, not once per receiving connection.
+    """
+    return {"type": kind, "text": json.dumps(frame, separators=(",", ":")), "origin": origin, **meta}
+
+
+async def publish_to_users_async(user_ids: Iterable[int], message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    await asyncio.gather(*(layer.group_send(user_group(uid), message) for uid in set(user_ids)))
+
+
+def publish_to_users(user_ids: Iterable[int], message: dict[str, Any]) -> None:
+    ids = list(set(user_ids))
+    if ids:
+        message["published_at"] = time.time()
+        async_to_sync(publish_to_users_async)(ids, message)
+
+
+def publish_on_commit(user_ids: Iterable[int], message: dict[str, Any]) -> None:
+    ids = list(set(user_ids))
+    transaction.on_commit(lambda: publish_to_users(ids, message))

@@ -1,0 +1,83 @@
+"""Office apps plug into messaging through handlers keyed by the message's ``app`` attribute.
+
+Core messaging never branches on an app's name: it looks the handler up here. Each app
+registers its handler from its ``AppConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from django.utils.translation import gettext as _
+
+from imsite.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    from .models import Conversation, Message
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A named set of objects with errors for a duplicate or an unknown key."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def register(self, key: str, item: T) -> T:
+        if key in self._items:
+            raise ValueError(f"{self.kind} {key!r} is already registered")
+        self._items[key] = item
+        return item
+
+    def unregister(self, key: str) -> None:
+        self._items.pop(key, None)
+
+    def get(self, key: str) -> T:
+        try:
+            return self._items[key]
+        except KeyError:
+            raise ApplicationError(
+                _("No application is registered for %(app)r.") % {"app": key}, code="unknown_app"
+            ) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def keys(self) -> list[str]:
+        return sorted(self._items)
+
+
+class AppHandler:
+    """What an office app tells messaging about its messages.
+
+    ``clean`` validates and normalises a body before it is stored (raise
+    ``ApplicationError(code="invalid")`` to refuse it); ``on_stored`` reacts once the
+    message is committed; ``renderer`` names the client-side renderer.
+    """
+
+    app: str = ""
+    renderer: str = ""
+
+    def clean(self, body: dict[str, Any], *, sender: User, conversation: Conversation) -> dict[str, Any]:
+        return body
+
+    def on_stored(self, message: Message) -> None:
+        """Called after commit for each new message of this app."""
+
+    def preview(self, body: dict[str, Any]) -> str:
+        """A short plain-text summary, for notifications and conversation lists."""
+        return str(body.get("text") or body.get("title") or "")[:140]
+
+
+app_handlers: Registry[AppHandler] = Registry("app handler")
+
+
+def register_app_handler(handler: AppHandler) -> AppHandler:
+    if not handler.app:
+        raise ValueError("an AppHandler needs its app attribute")
+    handler.renderer = handler.renderer or handler.app
+    return app_handlers.register(handler.app, handler)

@@ -1,0 +1,120 @@
+"""Reads for messaging, each checked against conversation membership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Max, OuterRef, Prefetch, Subquery
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from imsite.errors import ApplicationError
+
+from .models import Conversation, ConversationMember, Message
+
+SYNC_BATCH = 500
+
+
+def conversation_access(*, user: User, conversation_id: Any) -> Conversation:
+    """A conversation ``user`` is a member of; anything else does not exist for them."""
+    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+        raise ApplicationError(_("A conversation id must be a number."), code="invalid")
+    conversation = Conversation.objects.filter(pk=conversation_id, memberships__user=user).first()
+    if conversation is None:
+        raise ApplicationError(_("No such conversation."), code="not_found")
+    return conversation
+
+
+def conversation_member_ids(conversation_id: int) -> list[int]:
+    return list(ConversationMember.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
+
+
+def conversation_ids_for_user(*, user: User) -> list[int]:
+    return list(ConversationMember.objects.filter(user=user).values_list("conversation_id", flat=True))
+
+
+def conversation_list_for_user(*, user: User, conversation_id: int | None = None) -> list[dict]:
+    """My conversations with members, unread counts and the last message, newest first."""
+    memberships = (
+        ConversationMember.objects.filter(user=user)
+        .select_related("conversation")
+        .annotate(
+            last_message_id=Subquery(
+                Message.objects.filter(conversation_id=OuterRef("conversation_id"))
+                .order_by("-seq")
+                .values("id")[:1]
+            )
+        )
+        .prefetch_related(
+            Prefetch(
+                "conversation__memberships",
+                queryset=ConversationMember.objects.select_related("user").order_by("user__username"),
+                to_attr="member_rows",
+            )
+        )
+        .order_by("-conversation__last_message_at", "-conversation_id")
+    )
+    if conversation_id is not None:
+        memberships = memberships.filter(conversation_id=conversation_id)
+    memberships = list(memberships)
+    last_messages = Message.objects.in_bulk([m.last_message_id for m in memberships if m.last_message_id])
+    result = []
+    for membership in memberships:
+        conversation = membership.conversation
+        members = [row.user for row in conversation.member_rows]
+        last = last_messages.get(membership.last_message_id)
+        result.append(
+            {
+                "id": conversation.pk,
+                "kind": conversation.kind,
+                "title": _conversation_title(conversation, members, user),
+                "members": [{"id": m.pk, "username": m.username, "display_name": m.name} for m in members],
+                "unread": max(0, conversation.last_seq - membership.last_read_seq),
+                "last_read_seq": membership.last_read_seq,
+                "last_seq": conversation.last_seq,
+                "last_message": last,
+            }
+        )
+    return result
+
+
+def _conversation_title(conversation: Conversation, members: list[User], viewer: User) -> str:
+    if conversation.kind == Conversation.Kind.DIRECT:
+        others = [m for m in members if m.pk != viewer.pk]
+        return others[0].name if others else viewer.name
+    return conversation.title
+
+
+def conversation_get_for_user(*, user: User, conversation_id: Any) -> dict:
+    conversation_access(user=user, conversation_id=conversation_id)
+    return conversation_list_for_user(user=user, conversation_id=conversation_id)[0]
+
+
+def message_list_for_conversation(
+    *, user: User, conversation_id: Any, before: int | None = None, after: int | None = None, limit: int = 50
+) -> tuple[list[Message], bool]:
+    """A page of history in seq order, and whether there is more in the paging direction."""
+    conversation = conversation_access(user=user, conversation_id=conversation_id)
+    messages = Message.objects.filter(conversation=conversation)
+    if after is not None:
+        page = list(messages.filter(seq__gt=after).order_by("seq")[: limit + 1])
+        return page[:limit], len(page) > limit
+    if before is not None:
+        messages = messages.filter(seq__lt=before)
+    page = list(messages.order_by("-seq")[: limit + 1])
+    return list(reversed(page[:limit])), len(page) > limit
+
+
+def messages_after(*, user: User, after_id: int, limit: int = SYNC_BATCH) -> list[Message]:
+    """What a reconnecting client missed: messages after an id in my conversations, oldest first."""
+    return list(
+        Message.objects.filter(
+            id__gt=after_id, conversation__memberships__user=user
+        ).order_by("id")[:limit]
+    )
+
+
+def last_message_id_for_user(*, user: User) -> int:
+    return (
+        Message.objects.filter(conversation__memberships__user=user).aggregate(last=Max("id"))["last"] or 0
+    )

@@ -1,0 +1,315 @@
+"""Protocol v1 over the real ASGI application: every frame type and every error code."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.test import Client as HttpClient
+
+from messaging.models import Connection, Message
+from messaging.registry import AppHandler, app_handlers, register_app_handler
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+def cid() -> str:
+    return str(uuid.uuid4())
+
+
+def send_frame(to=None, conversation=None, text="hello", **extra):
+    frame = {"type": "send", "client_id": cid(), "body": {"text": text}, **extra}
+    if to is not None:
+        frame["to"] = to
+    if conversation is not None:
+        frame["conversation"] = conversation
+    return frame
+
+
+count_messages = database_sync_to_async(lambda **kw: Message.objects.filter(**kw).count())
+
+
+# --- connecting ---------------------------------------------------------------------------
+
+
+async def test_anonymous_and_bad_tokens_are_refused(demo, connect):
+    assert await connect(headers=[]) is None  # no cookie, no Origin, no token
+    assert await connect(headers=[(b"authorization", b"Bearer not-a-token")]) is None
+    assert await connect(headers=[(b"authorization", b"Basic YWxpY2U6eA==")]) is None
+
+
+async def test_bearer_connection_says_hello(demo, connect):
+    alice = await connect(demo["alice"])
+    assert alice.hello["user"] == {"id": demo["alice"].id, "username": "alice", "display_name": "Alice Wang"}
+    assert alice.hello["server"] == settings.SWITCHBOARD_WORKER_NAME
+    assert alice.hello["last_message_id"] == 0
+    connection = await database_sync_to_async(Connection.objects.get)(user=demo["alice"])
+    assert connection.remote_address == "127.0.0.1" and connection.remote_port and connection.auth == "bearer"
+    await alice.close()
+    connection = await database_sync_to_async(Connection.objects.get)(pk=connection.pk)
+    assert connection.closed_at is not None
+
+
+async def test_browser_session_needs_the_site_origin(demo, connect):
+    http = HttpClient()
+    await database_sync_to_async(http.force_login)(demo["alice"])
+    cookie = f"sessionid={http.cookies['sessionid'].value}".encode()
+    good = await connect(headers=[(b"cookie", cookie), (b"origin", b"http://127.0.0.1:8000")])
+    assert good is not None and good.hello["user"]["username"] == "alice"
+    assert await connect(headers=[(b"cookie", cookie), (b"origin", b"https://evil.example")]) is None
+    assert await connect(headers=[(b"cookie", cookie)]) is None
+    await good.close()
+
+
+# --- sending and delivery -------------------------------------------------------------------
+
+
+async def test_send_acks_after_commit_and_reaches_every_device(demo, connect):
+    alice, alice_phone = await connect(demo["alice"]), await connect(demo["alice"])
+    bob = await connect(demo["bob"])
+    frame = send_frame(to=demo["bob"].id, text="Hi *Bob*")
+    await alice.send(frame)
+    ack = await alice.recv_type("ack")
+    assert ack["client_id"] == frame["client_id"] and ack["seq"] == 1
+    stored = await database_sync_to_async(Message.objects.get)(pk=ack["id"])
+    assert stored.body == {"text": "Hi *Bob*", "html": "<p>Hi <em>Bob</em></p>"}
+
+    received = await bob.recv_type("message")
+    assert received == {
+        "type": "message",
+        "id": ack["id"],
+        "conversation": ack["conversation"],
+        "seq": 1,
+        "sender": demo["alice"].id,
+        "app": "chat",
+        "body": {"text": "Hi *Bob*", "html": "<p>Hi <em>Bob</em></p>"},
+        "created_at": ack["created_at"],
+        "client_id": frame["client_id"],
+        "edited_at": None,
+        "recalled": False,
+    }
+    assert (await alice_phone.recv_type("message"))["id"] == ack["id"]
+    # The sending connection has its ack and gets no copy.
+    assert await alice.no("message")
+    for client in (alice, alice_phone, bob):
+        await client.close()
+
+
+async def test_seqs_are_gap_free_and_sends_idempotent(demo, connect):
+    alice = await connect(demo["alice"])
+    frame = send_frame(to=demo["bob"].id)
+    await alice.send(frame)
+    first = await alice.recv_type("ack")
+    await alice.send(frame)  # the same client_id again
+    again = await alice.recv_type("ack")
+    assert again == first
+    assert await count_messages(sender=demo["alice"]) == 1
+    for n in range(2, 6):
+        await alice.send(send_frame(conversation=first["conversation"], text=f"n{n}"))
+        assert (await alice.recv_type("ack"))["seq"] == n
+    await alice.close()
+
+
+async def test_sync_replays_exactly_what_was_missed(demo, connect):
+    alice = await connect(demo["alice"])
+    await alice.send(send_frame(to=demo["bob"].id, text="one"))
+    first = await alice.recv_type("ack")
+    bob = await connect(demo["bob"])
+    assert bob.hello["last_message_id"] == first["id"]
+    await bob.close()  # bob goes away; two more arrive meanwhile
+    for text in ("two", "three"):
+        await alice.send(send_frame(conversation=first["conversation"], text=text))
+        await alice.recv_type("ack")
+    bob = await connect(demo["bob"])
+    await bob.send({"type": "sync", "after": first["id"]})
+    replayed = [await bob.recv_type("message"), await bob.recv_type("message")]
+    assert [m["body"]["text"] for m in replayed] == ["two", "three"]
+    assert [m["seq"] for m in replayed] == [2, 3]
+    assert await bob.nothing()
+    # Another user's conversations are not replayed to bob.
+    carol = await connect(demo["carol"])
+    await carol.send({"type": "sync", "after": 0})
+    assert await carol.nothing()
+    for client in (alice, bob, carol):
+        await client.close()
+
+
+async def test_read_receipts_go_to_the_other_members(demo, connect):
+    alice, bob = await connect(demo["alice"]), await connect(demo["bob"])
+    await alice.send(send_frame(to=demo["bob"].id))
+    ack = await alice.recv_type("ack")
+    await bob.recv_type("message")
+    await bob.send({"type": "read", "conversation": ack["conversation"], "seq": ack["seq"]})
+    receipt = await alice.recv_type("receipt")
+    assert receipt == {"type": "receipt", "conversation": ack["conversation"], "user": demo["bob"].id, "seq": 1}
+    await bob.send({"type": "read", "conversation": ack["conversation"] + 999, "seq": 1})
+    assert (await bob.recv_type("error"))["code"] == "not_found"
+    await alice.close()
+    await bob.close()
+
+
+async def test_typing_is_forwarded_and_throttled(demo, connect):
+    alice, bob = await connect(demo["alice"]), await connect(demo["bob"])
+    await alice.send(send_frame(to=demo["bob"].id))
+    ack = await alice.recv_type("ack")
+    await bob.recv_type("message")
+    await alice.send({"type": "typing", "conversation": ack["conversation"]})
+    assert await bob.recv_type("typing") == {"type": "typing", "conversation": ack["conversation"], "user": demo["alice"].id}
+    await alice.send({"type": "typing", "conversation": ack["conversation"]})  # too soon: dropped
+    assert await bob.nothing()
+    carol = await connect(demo["carol"])
+    await carol.send({"type": "typing", "conversation": ack["conversation"]})
+    assert (await carol.recv_type("error"))["code"] == "not_found"
+    for client in (alice, bob, carol):
+        await client.close()
+
+
+async def test_signal_only_between_people_who_may_talk(demo, connect):
+    alice, bob, carol = await connect(demo["alice"]), await connect(demo["bob"]), await connect(demo["carol"])
+    offer = {"kind": "offer", "sdp": "v=0..."}
+    await alice.send({"type": "signal", "to": demo["bob"].id, "data": offer})
+    assert await bob.recv_type("signal") == {"type": "signal", "from": demo["alice"].id, "data": offer}
+    await alice.send({"type": "signal", "to": demo["carol"].id, "data": offer})
+    assert (await alice.recv_type("error"))["code"] == "not_permitted"
+    assert await carol.nothing()
+    for client in (alice, bob, carol):
+        await client.close()
+
+
+async def test_ping_pong(demo, connect):
+    alice = await connect(demo["alice"])
+    await alice.send({"type": "ping"})
+    assert await alice.recv_type("pong") == {"type": "pong"}
+    await alice.close()
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("{not json", "invalid"),
+        ("[1, 2]", "invalid"),
+        ('{"no": "type"}', "invalid"),
+        ('{"type": "teleport"}', "invalid"),
+        ('{"type": "sync", "after": "yesterday"}', "invalid"),
+        ('{"type": "send", "client_id": "x", "to": 1, "body": "text"}', "invalid"),
+        ('{"type": "send", "client_id": "", "to": 1, "body": {}}', "invalid"),
+        ('{"type": "presence", "status": "busy"}', "invalid"),
+    ],
+)
+async def test_malformed_frames_get_invalid_and_the_connection_stays(demo, connect, raw, code):
+    alice = await connect(demo["alice"])
+    await alice.send(raw)
+    error = await alice.recv_type("error")
+    assert error["code"] == code and error["detail"]
+    await alice.send({"type": "ping"})
+    assert (await alice.recv_type("pong"))["type"] == "pong"
+    assert await count_messages() == 0
+    await alice.close()
+
+
+async def test_refused_sends_store_nothing(demo, connect):
+    alice = await connect(demo["alice"])
+    cases = [
+        (send_frame(to=demo["carol"].id), "not_permitted"),
+        (send_frame(conversation=123456), "not_found"),
+        (send_frame(to=demo["bob"].id, app="teleport"), "unknown_app"),
+        (send_frame(to=demo["bob"].id, text="x" * (70 * 1024)), "too_large"),
+        ({"type": "send", "client_id": cid(), "to": demo["bob"].id, "body": {"text": "   "}}, "invalid"),
+    ]
+    for frame, code in cases:
+        await alice.send(frame)
+        error = await alice.recv_type("error")
+        assert (error["code"], error["client_id"]) == (code, frame["client_id"])
+    assert await count_messages() == 0
+    await alice.close()
+
+
+async def test_rate_limit_refuses_and_stores_nothing_beyond_the_burst(demo, connect, settings):
+    settings.MESSAGE_RATE_BURST = 5
+    settings.MESSAGE_RATE_PER_SECOND = 0.01
+    alice, bob = await connect(demo["alice"]), await connect(demo["bob"])
+    frames = [send_frame(to=demo["bob"].id, text=f"m{i}") for i in range(8)]
+    for frame in frames:
+        await alice.send(frame)
+    answers = await alice.answers(len(frames))
+    assert [a["type"] for a in answers] == ["ack"] * 5 + ["error"] * 3
+    assert {a["code"] for a in answers[5:]} == {"rate_limited"}
+    assert await count_messages() == 5
+    delivered = [f for f in await bob.drain() if f["type"] == "message"]
+    assert len(delivered) == 5
+    # Another client is unaffected.
+    await bob.send(send_frame(to=demo["alice"].id))
+    assert (await bob.recv_type("ack"))["seq"] == 6
+    await alice.close()
+    await bob.close()
+
+
+# --- presence -------------------------------------------------------------------------------
+
+
+async def test_presence_goes_only_to_those_who_see(demo, connect):
+    alice = await connect(demo["alice"])
+    carol = await connect(demo["carol"])
+    bob = await connect(demo["bob"])
+    assert await alice.recv_type("presence") == {"type": "presence", "user": demo["bob"].id, "status": "online"}
+    assert await carol.nothing()
+    # A second device changes nothing; away needs every device away.
+    bob_phone = await connect(demo["bob"])
+    await bob.send({"type": "presence", "status": "away"})
+    assert await alice.nothing()
+    await bob_phone.send({"type": "presence", "status": "away"})
+    assert (await alice.recv_type("presence"))["status"] == "away"
+    await bob.close()
+    assert await alice.nothing()  # bob_phone is still connected
+    await bob_phone.close()
+    assert (await alice.recv_type("presence"))["status"] == "offline"
+    await alice.close()
+    await carol.close()
+
+
+async def test_contacts_presence_arrives_after_hello(demo, connect):
+    bob = await connect(demo["bob"])
+    alice = await connect(demo["alice"])
+    frames = await alice.drain()
+    assert {"type": "presence", "user": demo["bob"].id, "status": "online"} in frames
+    await alice.close()
+    await bob.close()
+
+
+# --- the app registry -----------------------------------------------------------------------
+
+
+class PollHandler(AppHandler):
+    app = "poll"
+
+    def clean(self, body, *, sender, conversation):
+        if not isinstance(body.get("question"), str):
+            from imsite.errors import ApplicationError
+
+            raise ApplicationError("A poll needs a question.", code="invalid")
+        return {"question": body["question"], "options": list(body.get("options", []))}
+
+
+async def test_a_new_app_needs_no_change_to_messaging(demo, connect):
+    register_app_handler(PollHandler())
+    try:
+        alice, bob = await connect(demo["alice"]), await connect(demo["bob"])
+        frame = {"type": "send", "client_id": cid(), "to": demo["bob"].id, "app": "poll",
+                 "body": {"question": "Lunch?", "options": ["noodles", "rice"], "extra": 1}}
+        await alice.send(frame)
+        await alice.recv_type("ack")
+        message = await bob.recv_type("message")
+        assert message["app"] == "poll" and message["body"] == {"question": "Lunch?", "options": ["noodles", "rice"]}
+        await alice.send({**frame, "client_id": cid(), "body": {"nope": 1}})
+        assert (await alice.recv_type("error"))["code"] == "invalid"
+        await alice.close()
+        await bob.close()
+    finally:
+        app_handlers.unregister("poll")
+    assert "poll" not in app_handlers

@@ -1,0 +1,37 @@
+import ipaddress
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import render
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .services import MAX_BODY_BYTES
+
+
+@login_required
+def chat(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "messaging/chat.html",
+        {
+            "user_json": {"id": user.pk, "username": user.username, "display_name": user.name},
+            "config_json": {"ws_path": "/ws/", "max_body_bytes": MAX_BODY_BYTES, "page_size": 50},
+        },
+    )
+
+
+def _from_allowed_address(request: HttpRequest) -> bool:
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return address.is_loopback or str(address) in settings.METRICS_ALLOWED_ADDRESSES
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics of this worker: for staff, and for scrapers on allowed addresses."""
+    if not (_from_allowed_address(request) or (request.user.is_authenticated and request.user.is_staff)):
+        return HttpResponseForbidden("Forbidden", content_type="text/plain")
+    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
