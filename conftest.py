@@ -12,13 +12,26 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def demo(db):
     """The demo organisation of DESIGN.md, as a dict of users by username."""
     from accounts.models import User
     from contacts.demo import demo_organisation_seed
 
-    demo_organisation_seed()
+    from django.test import TestCase
+
+    # Run the seed's after-commit events (department conversations) inside the test's
+    # transaction too.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        demo_organisation_seed()
     return {user.username: user for user in User.objects.all()}
 
 

@@ -47,7 +47,11 @@ def check_body(body: Any) -> dict[str, Any]:
     """The transport's only look at a body: it is an object, and not too large."""
     if not isinstance(body, dict):
         raise ApplicationError(_("body must be a JSON object."), code="invalid")
-    size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+    encoded = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    if "\\u0000" in encoded:
+        # PostgreSQL cannot store NUL characters in JSON.
+        raise ApplicationError(_("The message contains a NUL character."), code="invalid")
+    size = len(encoded.encode())
     if size > MAX_BODY_BYTES:
         raise ApplicationError(
             _("The message is too large (%(size)d bytes; at most %(max)d).")
