@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
+
+
+def _real_services() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith("postgres") and bool(os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that start server processes need PostgreSQL and Redis; on SQLite they are left
+    out, visibly (pytest reports them as deselected), and make test runs them in its
+    second pass."""
+    if _real_services():
+        return
+    deselected = [item for item in items if item.get_closest_marker("services")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("services")]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,77 @@
+"""Two real Daphne workers sharing PostgreSQL and Redis: clients on each can talk."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import pytest
+import websockets
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import connection
+
+from accounts.services import token_issue_for_user
+from imsite.testing.servers import servers
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+class WsClient:
+    def __init__(self, ws):
+        self.ws = ws
+
+    async def send(self, frame: dict) -> None:
+        await self.ws.send(json.dumps(frame))
+
+    async def recv_type(self, kind: str, timeout: float = 10) -> dict:
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = json.loads(await self.ws.recv())
+                if frame["type"] == kind:
+                    return frame
+
+
+async def open_client(server, user) -> tuple[WsClient, dict]:
+    token = (await database_sync_to_async(token_issue_for_user)(user=user))["access_token"]
+    ws = await websockets.connect(server.ws_url, additional_headers={"Authorization": f"Bearer {token}"})
+    client = WsClient(ws)
+    return client, await client.recv_type("hello")
+
+
+@pytest.fixture
+def cluster_env():
+    database = connection.settings_dict
+    return {
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "REDIS_URL": ",".join(settings.REDIS_URLS),
+    }
+
+
+async def test_two_workers_share_messages_receipts_and_presence(demo, cluster_env, tmp_path):
+    with servers(["worker-a", "worker-b"], cluster_env, tmp_path) as (a, b):
+        alice, alice_hello = await open_client(a, demo["alice"])
+        bob, bob_hello = await open_client(b, demo["bob"])
+        assert (alice_hello["server"], bob_hello["server"]) == ("worker-a", "worker-b")
+
+        # Presence crosses: alice (on A) hears that bob (on B) came online.
+        assert (await alice.recv_type("presence"))["user"] == demo["bob"].id
+
+        client_id = str(uuid.uuid4())
+        await alice.send({"type": "send", "client_id": client_id, "to": demo["bob"].id, "body": {"text": "across"}})
+        ack = await alice.recv_type("ack")
+        message = await bob.recv_type("message")
+        assert message["id"] == ack["id"] and message["body"]["text"] == "across"
+
+        await bob.send({"type": "read", "conversation": ack["conversation"], "seq": ack["seq"]})
+        receipt = await alice.recv_type("receipt")
+        assert (receipt["user"], receipt["seq"]) == (demo["bob"].id, ack["seq"])
+
+        await bob.send({"type": "send", "client_id": str(uuid.uuid4()), "conversation": ack["conversation"], "body": {"text": "back"}})
+        assert (await alice.recv_type("message"))["body"]["text"] == "back"
+
+        await bob.ws.close()
+        offline = await alice.recv_type("presence")
+        assert (offline["user"], offline["status"]) == (demo["bob"].id, "offline")
+        await alice.ws.close()
