@@ -130,12 +130,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# See imsite.db: SQLite is called from one thread, PostgreSQL from a pool.
+DB_THREAD_SENSITIVE = env_bool(
+    "DB_THREAD_SENSITIVE", DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+)
 
 # --- Redis: channel layer, presence, Celery ------------------------------------------
 # REDIS_URL may name several hosts separated by commas; the channel layer shards across
 # them with consistent hashing.
 REDIS_URLS = env_list("REDIS_URL")
 REDIS_URL = REDIS_URLS[0] if REDIS_URLS else ""
+REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 1000)
 
 if REDIS_URLS:
     CHANNEL_LAYERS = {
@@ -148,7 +153,7 @@ if REDIS_URLS:
                 "hosts": [
                     {
                         "address": url,
-                        "max_connections": env_int("REDIS_POOL_SIZE", 1000),
+                        "max_connections": REDIS_POOL_SIZE,
                         "socket_timeout": None,
                     }
                     for url in REDIS_URLS
@@ -169,6 +174,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Concurrent channel-layer sends per worker; stays well under REDIS_POOL_SIZE.
+CHANNEL_SEND_CONCURRENCY = env_int("CHANNEL_SEND_CONCURRENCY", 200)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -333,5 +341,8 @@ LOGGING = {
     "loggers": {
         "axes": {"level": "WARNING"},
         "switchboard.security": {"level": "INFO"},
+        # It reports every event dropped for a full channel, which floods under load;
+        # the drops are counted on /metrics instead.
+        "channels_redis": {"level": "WARNING"},
     },
 }

@@ -9,7 +9,7 @@ needed.
 from __future__ import annotations
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
+from imsite.db import db
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
 
@@ -35,5 +35,5 @@ class WebSocketAuthMiddleware:
         token = _bearer_token(scope)
         if token is None:
             return await self.browser({**scope, "auth": "session"}, receive, send)
-        user = await database_sync_to_async(user_for_access_token)(token) if token else None
+        user = await db(user_for_access_token)(token) if token else None
         return await self.inner({**scope, "user": user or AnonymousUser(), "auth": "bearer"}, receive, send)

@@ -8,11 +8,13 @@ forwarded as it is.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import OrderedDict
 from typing import Any
 
-from channels.db import database_sync_to_async
+from imsite.db import db
+from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -27,6 +29,8 @@ from .realtime import user_group
 MAX_FRAME_BYTES = 96 * 1024
 TYPING_INTERVAL = 2.0
 RECENT_IDS = 2000
+
+logger = logging.getLogger(__name__)
 
 
 class RecentIds:
@@ -70,7 +74,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.accept()
         metrics.CONNECTIONS.inc()
         headers = dict(self.scope.get("headers", []))
-        hello = await database_sync_to_async(services.connection_open)(
+        hello = await db(services.connection_open)(
             user=user,
             channel_name=self.channel_name,
             worker=settings.SWITCHBOARD_WORKER_NAME,
@@ -88,7 +92,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         metrics.CONNECTIONS.dec()
         await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
         await presence.presence_change(user=self.user, channel=self.channel_name, status=None)
-        await database_sync_to_async(services.connection_close)(channel_name=self.channel_name)
+        await db(services.connection_close)(channel_name=self.channel_name)
 
     # --- client frames ---------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -116,11 +120,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await handler(self, frame)
         except ApplicationError as error:
             await self.send_error(error.code, str(error.detail), client_id)
+        except Exception:
+            # A fault of ours (a lost database, say): log it and close, so that the client
+            # reconnects and resyncs and disconnect() still cleans up after us.
+            logger.exception("frame handling failed for user %s", self.user.pk if self.user else None)
+            await self.close(code=1011)
 
     async def on_send(self, frame: dict) -> None:
         if not self.sends.take():
             raise ApplicationError(_("You are sending too fast; wait a moment."), code="rate_limited")
-        result = await database_sync_to_async(services.message_send)(
+        result = await db(services.message_send)(
             sender=self.user,
             client_id=frame.get("client_id"),
             conversation_id=frame.get("conversation"),
@@ -135,7 +144,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_sync(self, frame: dict) -> None:
         after = _int(frame, "after")
         while True:
-            batch = await database_sync_to_async(selectors.messages_after)(user=self.user, after_id=after)
+            batch = await db(selectors.messages_after)(user=self.user, after_id=after)
             for message in batch:
                 if self.sent_ids.add(message.pk):
                     await self.send_frame(message_frame(message))
@@ -144,7 +153,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             after = batch[-1].pk
 
     async def on_read(self, frame: dict) -> None:
-        await database_sync_to_async(services.conversation_mark_read)(
+        await db(services.conversation_mark_read)(
             user=self.user, conversation_id=frame.get("conversation"), seq=frame.get("seq"), origin=self.channel_name
         )
 
@@ -155,12 +164,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             metrics.DROPPED.labels(kind="typing").inc()
             return
         self.typing_sent[conversation] = now
-        await database_sync_to_async(services.typing_notify)(
+        await db(services.typing_notify)(
             user=self.user, conversation_id=conversation, origin=self.channel_name
         )
 
     async def on_signal(self, frame: dict) -> None:
-        await database_sync_to_async(services.signal_relay)(
+        await db(services.signal_relay)(
             sender=self.user, to_user_id=frame.get("to"), data=frame.get("data"), origin=self.channel_name
         )
 
@@ -210,6 +219,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
     presence_changed = forward
 
     # --- sending ---------------------------------------------------------------------------
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except (ValueError, Disconnected):
+            # The client went away mid-send (Daphne's socket says "Attempt to send on a
+            # closed protocol"); its disconnect is on the way and cleans up.
+            pass
+
     async def send_frame(self, frame: dict) -> None:
         await self.send(text_data=json.dumps(frame, separators=(",", ":")))
 

@@ -15,7 +15,7 @@ import functools
 import time
 from typing import Protocol
 
-from channels.db import database_sync_to_async
+from imsite.db import db
 from django.conf import settings
 
 from contacts import policy
@@ -75,7 +75,16 @@ class RedisPresence:
         import redis.asyncio as redis
 
         self.worker = worker
-        self._clients = [redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30) for url in urls]
+        # A blocking pool: under a burst of connections, wait for a free Redis connection
+        # instead of failing (redis-py's default pool raises past 100).
+        self._clients = [
+            redis.Redis(
+                connection_pool=redis.BlockingConnectionPool.from_url(
+                    url, max_connections=settings.REDIS_POOL_SIZE, timeout=20, socket_timeout=5, health_check_interval=30
+                )
+            )
+            for url in urls
+        ]
         self._heartbeat: asyncio.Task | None = None
 
     def _client(self, user_id: int):
@@ -176,15 +185,17 @@ async def presence_change(*, user, channel: str, status: str | None) -> str:
     else:
         before, after = await registry.set(user.pk, channel, status)
     if before != after:
-        watchers = await database_sync_to_async(policy.watcher_ids)(user)
+        watchers = await db(policy.watcher_ids)(user)
+        # Only connected watchers can hear it; the others learn presence when they connect.
+        online = await registry.statuses(sorted(watchers))
         frame = {"type": "presence", "user": user.pk, "status": after}
-        await publish_to_users_async(watchers, event("presence.changed", frame))
+        await publish_to_users_async(online, event("presence.changed", frame))
     return after
 
 
 async def presence_connect(*, user, channel: str) -> list[dict]:
     """Mark a new connection online; return the presence of the user's contacts who are on."""
     await presence_change(user=user, channel=channel, status=ONLINE)
-    contacts = await database_sync_to_async(policy.contact_ids)(user)
+    contacts = await db(policy.contact_ids)(user)
     statuses = await get_presence().statuses(sorted(contacts))
     return [{"type": "presence", "user": uid, "status": status} for uid, status in sorted(statuses.items())]

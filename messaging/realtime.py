@@ -16,6 +16,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 
@@ -31,11 +32,30 @@ def event(kind: str, frame: dict[str, Any], *, origin: str | None = None, **meta
     return {"type": kind, "text": json.dumps(frame, separators=(",", ":")), "origin": origin, **meta}
 
 
+_send_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _slots() -> asyncio.Semaphore:
+    """Bounds this process's concurrent sends so that a large fan-out waits for Redis
+    connections instead of exhausting the pool."""
+    loop = asyncio.get_running_loop()
+    if loop not in _send_slots:
+        _send_slots.clear()  # a new event loop (tests): the old semaphores are useless
+        _send_slots[loop] = asyncio.Semaphore(settings.CHANNEL_SEND_CONCURRENCY)
+    return _send_slots[loop]
+
+
 async def publish_to_users_async(user_ids: Iterable[int], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    await asyncio.gather(*(layer.group_send(user_group(uid), message) for uid in set(user_ids)))
+    slots = _slots()
+
+    async def send(uid: int) -> None:
+        async with slots:
+            await layer.group_send(user_group(uid), message)
+
+    await asyncio.gather(*(send(uid) for uid in set(user_ids)))
 
 
 def publish_to_users(user_ids: Iterable[int], message: dict[str, Any]) -> None:

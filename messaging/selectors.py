@@ -68,7 +68,15 @@ def conversation_list_for_user(*, user: User, conversation_id: int | None = None
                 "id": conversation.pk,
                 "kind": conversation.kind,
                 "title": _conversation_title(conversation, members, user),
-                "members": [{"id": m.pk, "username": m.username, "display_name": m.name} for m in members],
+                "members": [
+                    {
+                        "id": row.user.pk,
+                        "username": row.user.username,
+                        "display_name": row.user.name,
+                        "last_read_seq": row.last_read_seq,
+                    }
+                    for row in conversation.member_rows
+                ],
                 "unread": max(0, conversation.last_seq - membership.last_read_seq),
                 "last_read_seq": membership.last_read_seq,
                 "last_seq": conversation.last_seq,

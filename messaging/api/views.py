@@ -30,6 +30,7 @@ class MemberSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     display_name = serializers.CharField()
+    last_read_seq = serializers.IntegerField(help_text="How far this member has read.")
 
 
 class ConversationSerializer(serializers.Serializer):
