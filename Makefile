@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test migrate demo messages clean
+.PHONY: help install chromium run test migrate demo messages clean
 
 help:
 	@echo "make run    set up and serve on http://$(HOST):$(PORT) with the demo organisation"
@@ -27,15 +27,21 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo --if-empty
 
 run: demo
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	STATIC_MANIFEST=true $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "Switchboard on http://$(HOST):$(PORT)/ (demo users: alice, bob, president, ... password switchboard-demo)"
 	SECURE=$${SECURE:-false} $(BIN)/daphne --bind $(HOST) --port $(PORT) imsite.asgi:application
 
-test: install
+# The browser tests drive Debian's Chromium; nothing downloads a browser of its own.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium
 	$(BIN)/python scripts/run_tests.py $(ARGS)
 
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=bench
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:

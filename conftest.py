@@ -63,3 +63,23 @@ def api_for():
         return client
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_test_database(django_db_setup, django_db_blocker):
+    """Let the test database be dropped at the end: close PostgreSQL's connection pool and
+    end the sessions that socket tests left in their database threads."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connection.close()

@@ -151,10 +151,13 @@ async def scenario_direct(args, users) -> dict:
     rss = server_rss_mb(args.server_pid)
     for c in clients:
         await c.ws.close()
+    # "lost" counts sends not delivered before the drain ended: a saturated server may
+    # still hold them unprocessed (not acked); "acked" says how many were stored.
     return {
         "connections": len(clients),
         "sent": total,
         "send_seconds": round(send_seconds, 2),
+        "acked": sum(c.acks for c in clients),
         "delivered": delivered,
         "delivered_per_s": round(delivered / max(finished - started, 1e-9), 1),
         "latency_ms": {

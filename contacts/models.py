@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
 
@@ -121,7 +122,7 @@ class FriendRequest(models.Model):
         on_delete=models.CASCADE,
         related_name="friend_requests_received",
     )
-    message = models.CharField(_("message"), max_length=500, blank=True)
+    message = models.CharField(pgettext_lazy("friend request", "message"), max_length=500, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )

@@ -124,6 +124,15 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
+    # A connection pool (psycopg_pool): the socket's database threads and the request
+    # threads borrow connections instead of opening one per call.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", 2),
+        "max_size": env_int("DATABASE_POOL_SIZE", 20),
+        "timeout": 20,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the async workers and the request threads share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -297,10 +306,10 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
-# After `collectstatic` (which `make run` and deployments do) files are served hashed and
-# compressed from STATIC_ROOT; a checkout that has not collected them serves them from
-# the apps' folders instead.
-_STATIC_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
+# Once `STATIC_MANIFEST=true manage.py collectstatic` has run (make run and deployments
+# do), files are served hashed and compressed from STATIC_ROOT; a checkout that has not
+# collected them (tests, development) serves them from the apps' folders instead.
+_STATIC_COLLECTED = env_bool("STATIC_MANIFEST", (STATIC_ROOT / "staticfiles.json").exists())
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

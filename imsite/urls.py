@@ -16,6 +16,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("metrics", messaging_views.metrics, name="metrics"),
     path("chat/", messaging_views.chat, name="chat"),
     path("accounts/", include("accounts.urls")),

@@ -7,6 +7,7 @@ forwarded as it is.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -24,7 +25,7 @@ from imsite.errors import ApplicationError
 from . import metrics, presence, selectors, services
 from .frames import ack_frame, error_frame, message_frame
 from .ratelimit import TokenBucket, send_bucket
-from .realtime import user_group
+from .realtime import bind_server_loop, user_group
 
 MAX_FRAME_BYTES = 96 * 1024
 TYPING_INTERVAL = 2.0
@@ -66,6 +67,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accept: the handshake is refused
             return
         self.user = user
+        bind_server_loop(asyncio.get_running_loop())
         self.sends = send_bucket()
         self.frames = TokenBucket(settings.FRAME_RATE_BURST, settings.FRAME_RATE_PER_SECOND)
         self.typing_sent: dict[int, float] = {}

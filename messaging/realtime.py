@@ -58,11 +58,33 @@ async def publish_to_users_async(user_ids: Iterable[int], message: dict[str, Any
     await asyncio.gather(*(send(uid) for uid in set(user_ids)))
 
 
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Remember the worker's event loop, so that publishing from a database thread hands
+    the sends to it instead of waiting for them."""
+    global _server_loop
+    _server_loop = loop
+
+
 def publish_to_users(user_ids: Iterable[int], message: dict[str, Any]) -> None:
     ids = list(set(user_ids))
-    if ids:
-        message["published_at"] = time.time()
-        async_to_sync(publish_to_users_async)(ids, message)
+    if not ids:
+        return
+    message["published_at"] = time.time()
+    loop = _server_loop
+    if loop is not None and loop.is_running():
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not loop:
+            # Called from a worker's database thread after commit: the sends go out on the
+            # event loop while this thread moves on to the next request.
+            asyncio.run_coroutine_threadsafe(publish_to_users_async(ids, message), loop)
+            return
+    async_to_sync(publish_to_users_async)(ids, message)
 
 
 def publish_on_commit(user_ids: Iterable[int], message: dict[str, Any]) -> None:

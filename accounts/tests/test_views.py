@@ -7,7 +7,7 @@ def test_login_page_renders_in_the_product_style(client):
     page = client.get("/accounts/login/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "switchboard.css" in html and 'name="username"' in html
+    assert "css/switchboard" in html and 'name="username"' in html
 
 
 def test_login_and_logout(demo, client):

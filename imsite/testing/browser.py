@@ -1,0 +1,30 @@
+"""Debian's Chromium under Playwright, kept to this machine."""
+
+from __future__ import annotations
+
+import shutil
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Resolve nothing but the loopback names: a test never reaches beyond this machine.
+HERMETIC_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost"]
+
+
+def launch(playwright, *, extra_args: list[str] | None = None):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=HERMETIC_ARGS + (extra_args or []))
+
+
+def login_context(browser, *, base_url: str, user, **context_options):
+    """A browser context signed in as ``user`` with a session made in the shared database."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    # Playwright's sync API runs the test in a greenlet with its own database connection;
+    # close it so that nothing holds the test database open at teardown.
+    connection.close()
+    context = browser.new_context(base_url=base_url, **context_options)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}]
+    )
+    return context

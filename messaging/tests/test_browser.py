@@ -1,0 +1,127 @@
+"""The web chat in a real browser (Playwright with Debian's Chromium) against real workers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.conf import settings
+from playwright.sync_api import expect, sync_playwright
+
+from imsite.testing.browser import launch, login_context
+from imsite.testing.servers import servers
+
+pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def server(tmp_path):
+    database = connection.settings_dict
+    env = {
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "REDIS_URL": ",".join(settings.REDIS_URLS),
+    }
+    with servers(["web-1"], env, tmp_path) as (web,):
+        yield web
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API keeps an event loop running in this thread; the test's own
+    # ORM calls (making sessions) are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+def open_chat(browser, server, user):
+    context = login_context(browser, base_url=server.url, user=user)
+    page = context.new_page()
+    page.goto("/chat/")
+    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+    return page
+
+
+def open_direct(page, username):
+    page.locator(f'[data-testid="contact"][data-username="{username}"]').click()
+    expect(page.get_by_test_id("composer")).to_be_visible()
+
+
+def say(page, text):
+    page.get_by_test_id("composer").fill(text)
+    page.get_by_test_id("composer").press("Enter")
+
+
+def messages_with(page, text):
+    return page.locator('[data-testid="message"]', has_text=text)
+
+
+def test_two_users_chat_live_and_history_survives_a_reload(demo, server, browser):
+    alice = open_chat(browser, server, demo["alice"])
+    bob = open_chat(browser, server, demo["bob"])
+    open_direct(alice, "bob")
+    open_direct(bob, "alice")
+
+    say(alice, "Hello **Bob**")
+    sent = messages_with(alice, "Hello Bob")
+    expect(sent).to_have_attribute("data-status", re.compile("delivered|read"))
+    received = messages_with(bob, "Hello Bob")
+    expect(received).to_have_count(1)
+    expect(received).to_have_attribute("data-transport", "relay")
+    expect(received).to_have_attribute("data-seq", "1")
+    expect(received.locator("strong")).to_have_text("Bob")
+    # Bob has the conversation open, so Alice sees it read.
+    expect(sent).to_have_attribute("data-status", "read")
+
+    say(bob, "Hi Alice")
+    expect(messages_with(alice, "Hi Alice")).to_have_count(1)
+
+    # Typing shows on the other side (clients send it at most every few seconds).
+    alice.wait_for_timeout(3200)
+    alice.get_by_test_id("composer").press_sequentially("typing…")
+    expect(bob.get_by_test_id("typing")).to_contain_text("Alice")
+
+    bob.reload()
+    expect(bob.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+    open_direct(bob, "alice")
+    expect(messages_with(bob, "Hello Bob")).to_have_count(1)
+    expect(messages_with(bob, "Hi Alice")).to_have_count(1)
+
+
+def test_a_page_that_loses_its_network_gets_what_it_missed_exactly_once(demo, server, browser):
+    alice = open_chat(browser, server, demo["alice"])
+    bob = open_chat(browser, server, demo["bob"])
+    open_direct(alice, "bob")
+    open_direct(bob, "alice")
+    say(alice, "before the outage")
+    expect(messages_with(bob, "before the outage")).to_have_count(1)
+
+    bob.context.set_offline(True)
+    expect(bob.get_by_test_id("connection-state")).not_to_have_attribute("data-state", "online")
+    for n in range(1, 4):
+        say(alice, f"while away {n}")
+        expect(messages_with(alice, f"while away {n}")).to_have_attribute("data-status", re.compile("delivered|read"))
+
+    bob.context.set_offline(False)
+    expect(bob.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=20_000)
+    for n in range(1, 4):
+        expect(messages_with(bob, f"while away {n}")).to_have_count(1)
+    seqs = [int(s) for s in bob.locator('[data-testid="message"]').evaluate_all("els => els.map(e => e.dataset.seq)")]
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == 4
+
+
+def test_the_chat_works_on_a_phone(demo, server, browser):
+    context = login_context(browser, base_url=server.url, user=demo["carol"], viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/chat/")
+    contact = page.locator('[data-testid="contact"][data-username="dave"]')
+    expect(contact).to_be_visible()
+    contact.click()
+    expect(page.get_by_test_id("composer")).to_be_visible()
+    say(page, "On my phone")
+    expect(messages_with(page, "On my phone")).to_have_attribute("data-status", re.compile("delivered|read"))
+    # Nothing sticks out sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
