@@ -31,8 +31,8 @@ def user_profile(*, user: User) -> dict:
     }
 
 
-def user_for_access_token(token: str) -> User | None:
-    """The active user a valid, unexpired OAuth2 access token belongs to (not a client's token)."""
+def access_token_get_valid(token: str) -> AccessToken | None:
+    """A valid, unexpired OAuth2 access token of an active user (not a client's own token)."""
     access_token = (
         AccessToken.objects.select_related("user")
         .filter(token_checksum=hashlib.sha256(token.encode()).hexdigest())
@@ -40,4 +40,14 @@ def user_for_access_token(token: str) -> User | None:
     )
     if access_token is None or access_token.is_expired() or access_token.user is None:
         return None
-    return access_token.user if access_token.user.is_active else None
+    return access_token if access_token.user.is_active else None
+
+
+def session_is_valid(*, session_key: str | None, user_id: int) -> bool:
+    """Whether a browser session still exists, is unexpired and belongs to the user."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    session = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).first()
+    return session is not None and str(session.get_decoded().get(SESSION_KEY)) == str(user_id)

@@ -13,7 +13,7 @@ from imsite.db import db
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
 
-from accounts.selectors import user_for_access_token
+from accounts.selectors import access_token_get_valid
 
 
 def _bearer_token(scope) -> str | None:
@@ -35,5 +35,14 @@ class WebSocketAuthMiddleware:
         token = _bearer_token(scope)
         if token is None:
             return await self.browser({**scope, "auth": "session"}, receive, send)
-        user = await db(user_for_access_token)(token) if token else None
-        return await self.inner({**scope, "user": user or AnonymousUser(), "auth": "bearer"}, receive, send)
+        access_token = await db(access_token_get_valid)(token) if token else None
+        return await self.inner(
+            {
+                **scope,
+                "user": access_token.user if access_token else AnonymousUser(),
+                "auth": "bearer",
+                "auth_expires": access_token.expires if access_token else None,
+            },
+            receive,
+            send,
+        )

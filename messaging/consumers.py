@@ -18,7 +18,10 @@ from imsite.db import db
 from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from accounts.selectors import session_is_valid
 
 from imsite.errors import ApplicationError
 
@@ -28,6 +31,7 @@ from .ratelimit import TokenBucket, send_bucket
 from .realtime import bind_server_loop, user_group
 
 MAX_FRAME_BYTES = 96 * 1024
+SESSION_RECHECK_SECONDS = 60
 TYPING_INTERVAL = 2.0
 RECENT_IDS = 2000
 
@@ -72,6 +76,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.frames = TokenBucket(settings.FRAME_RATE_BURST, settings.FRAME_RATE_PER_SECOND)
         self.typing_sent: dict[int, float] = {}
         self.sent_ids = RecentIds()
+        self.session_checked = time.monotonic()
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.accept()
         metrics.CONNECTIONS.inc()
@@ -117,6 +122,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 )
             if frame["type"] == "send":
                 client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+            if not await self.still_authenticated():
+                await self.send_error(
+                    "unauthenticated", _("Your session has ended; sign in again."), client_id
+                )
+                await self.close(code=4401)
+                return
             if not self.frames.take():
                 raise ApplicationError(_("Too many frames; slow down."), code="rate_limited")
             await handler(self, frame)
@@ -127,6 +138,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # reconnects and resyncs and disconnect() still cleans up after us.
             logger.exception("frame handling failed for user %s", self.user.pk if self.user else None)
             await self.close(code=1011)
+
+    async def still_authenticated(self) -> bool:
+        """A Bearer token's expiry is checked on every frame; a browser session (which a
+        sign-out elsewhere ends) once a minute."""
+        expires = self.scope.get("auth_expires")
+        if expires is not None:
+            return timezone.now() < expires
+        if self.scope.get("auth") != "session" or time.monotonic() - self.session_checked < SESSION_RECHECK_SECONDS:
+            return True
+        self.session_checked = time.monotonic()
+        session = self.scope.get("session")
+        return await db(session_is_valid)(session_key=getattr(session, "session_key", None), user_id=self.user.pk)
 
     async def on_send(self, frame: dict) -> None:
         if not self.sends.take():

@@ -250,6 +250,43 @@ async def test_rate_limit_refuses_and_stores_nothing_beyond_the_burst(demo, conn
     await bob.close()
 
 
+async def test_an_expired_token_ends_the_connection(demo, connect):
+    import asyncio
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken
+
+    from accounts.services import token_issue_for_user
+
+    def short_lived_token():
+        token = token_issue_for_user(user=demo["alice"])["access_token"]
+        AccessToken.objects.filter(user=demo["alice"]).update(expires=timezone.now() + timedelta(seconds=1))
+        return token
+
+    token = await database_sync_to_async(short_lived_token)()
+    alice = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
+    await alice.send({"type": "ping"})
+    assert (await alice.recv_type("pong"))["type"] == "pong"
+    await asyncio.sleep(1.1)
+    await alice.send({"type": "ping"})
+    assert (await alice.recv_type("error"))["code"] == "unauthenticated"
+    assert (await alice.ws.receive_output(timeout=2))["type"] == "websocket.close"
+
+
+async def test_a_signed_out_browser_session_ends_the_connection(demo, connect, monkeypatch):
+    from messaging import consumers
+
+    http = HttpClient()
+    await database_sync_to_async(http.force_login)(demo["alice"])
+    cookie = f"sessionid={http.cookies['sessionid'].value}".encode()
+    alice = await connect(headers=[(b"cookie", cookie), (b"origin", b"http://127.0.0.1:8000")])
+    await database_sync_to_async(http.logout)()
+    monkeypatch.setattr(consumers, "SESSION_RECHECK_SECONDS", 0)
+    await alice.send({"type": "ping"})
+    assert (await alice.recv_type("error"))["code"] == "unauthenticated"
+
+
 # --- presence -------------------------------------------------------------------------------
 
 
