@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 class ApplicationError(Exception):
     #: Stable machine-readable codes and the HTTP status each maps to.
@@ -39,3 +41,15 @@ class ApplicationError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "detail": str(self.detail), **self.extra}
+
+
+def is_number(value: Any) -> bool:
+    """A JSON integer (``True`` is an ``int`` in Python, but not a number here)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def require_number(value: Any, field: str, *, minimum: int | None = None) -> int:
+    """``value`` as an integer id or count from client input, or an ``invalid`` error."""
+    if not is_number(value) or (minimum is not None and value < minimum):
+        raise ApplicationError(f"{field}: " + _("must be a whole number."), code="invalid")
+    return value

@@ -12,7 +12,6 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from typing import Any
 
 from imsite.db import db
 from autobahn.exception import Disconnected
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import session_is_valid
 
-from imsite.errors import ApplicationError
+from imsite.errors import ApplicationError, require_number
 
 from . import metrics, presence, selectors, services
 from .frames import ack_frame, error_frame, message_frame
@@ -52,13 +51,6 @@ class RecentIds:
         if len(self._ids) > self.size:
             self._ids.popitem(last=False)
         return True
-
-
-def _int(frame: dict, key: str) -> Any:
-    value = frame.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ApplicationError(_("%(field)s must be a number.") % {"field": key}, code="invalid")
-    return value
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -167,7 +159,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send_frame(ack_frame(result.message))
 
     async def on_sync(self, frame: dict) -> None:
-        after = _int(frame, "after")
+        after = require_number(frame.get("after"), "after", minimum=0)
         while True:
             batch = await db(selectors.messages_after)(user=self.user, after_id=after)
             for message in batch:
@@ -183,7 +175,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_typing(self, frame: dict) -> None:
-        conversation = _int(frame, "conversation")
+        conversation = require_number(frame.get("conversation"), "conversation")
         now = time.monotonic()
         if now - self.typing_sent.get(conversation, 0.0) < TYPING_INTERVAL:
             metrics.DROPPED.labels(kind="typing").inc()

@@ -28,15 +28,11 @@ def message_frame(message: Message) -> dict[str, Any]:
 
 
 def message_update_frame(message: Message) -> dict[str, Any]:
-    return {
-        "type": "message_update",
-        "id": message.id,
-        "conversation": message.conversation_id,
-        "seq": message.seq,
-        "body": message.body,
-        "edited_at": iso(message.edited_at),
-        "recalled": message.recalled_at is not None,
-    }
+    frame = message_frame(message)
+    return {"type": "message_update", **{key: frame[key] for key in _UPDATE_FIELDS}}
+
+
+_UPDATE_FIELDS = ("id", "conversation", "seq", "body", "edited_at", "recalled")
 
 
 def ack_frame(message: Message) -> dict[str, Any]:

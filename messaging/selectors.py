@@ -8,7 +8,7 @@ from django.db.models import Max, OuterRef, Prefetch, Subquery
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from imsite.errors import ApplicationError
+from imsite.errors import ApplicationError, require_number
 
 from .models import Conversation, ConversationMember, Message
 
@@ -17,8 +17,7 @@ SYNC_BATCH = 500
 
 def conversation_access(*, user: User, conversation_id: Any) -> Conversation:
     """A conversation ``user`` is a member of; anything else does not exist for them."""
-    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
-        raise ApplicationError(_("A conversation id must be a number."), code="invalid")
+    require_number(conversation_id, "conversation")
     conversation = Conversation.objects.filter(pk=conversation_id, memberships__user=user).first()
     if conversation is None:
         raise ApplicationError(_("No such conversation."), code="not_found")

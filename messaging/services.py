@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contacts import policy
 from contacts.models import Department, Membership
-from imsite.errors import ApplicationError
+from imsite.errors import ApplicationError, is_number, require_number
 
 from . import metrics
 from .frames import message_frame, message_update_frame
@@ -62,8 +62,7 @@ def check_body(body: Any) -> dict[str, Any]:
 
 
 def _user_get_active(user_id: Any) -> User:
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
-        raise ApplicationError(_("A user id must be a number."), code="invalid")
+    require_number(user_id, "user")
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         raise ApplicationError(_("No such person."), code="not_found")
@@ -111,9 +110,7 @@ def conversation_create_group(*, creator: User, title: str, member_ids: list[Any
         raise ApplicationError(_("A group needs a title."), code="invalid")
     if len(title) > 200:
         raise ApplicationError(_("A group title can have at most 200 characters."), code="invalid")
-    if not isinstance(member_ids, list) or not all(
-        isinstance(m, int) and not isinstance(m, bool) for m in member_ids
-    ):
+    if not isinstance(member_ids, list) or not all(is_number(m) for m in member_ids):
         raise ApplicationError(_("members must be a list of user ids."), code="invalid")
     wanted = set(member_ids) - {creator.pk}
     if not wanted:
@@ -258,7 +255,7 @@ def _message_store(
 
 
 def _message_for_author(*, user: User, message_id: Any, window_seconds: int) -> Message:
-    message = Message.objects.select_for_update().filter(pk=message_id).first() if isinstance(message_id, int) else None
+    message = Message.objects.select_for_update().filter(pk=message_id).first() if is_number(message_id) else None
     if message is None or not ConversationMember.objects.filter(
         conversation_id=message.conversation_id, user=user
     ).exists():
@@ -310,8 +307,7 @@ def message_recall(*, user: User, message_id: Any) -> Message:
 
 def conversation_mark_read(*, user: User, conversation_id: Any, seq: Any, origin: str | None = None) -> int:
     """Move my read position forward (never back) and tell the other members."""
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        raise ApplicationError(_("seq must be a non-negative number."), code="invalid")
+    require_number(seq, "seq", minimum=0)
     conversation = conversation_access(user=user, conversation_id=conversation_id)
     seq = min(seq, conversation.last_seq)
     with transaction.atomic():
