@@ -51,7 +51,7 @@ def test_admin_adds_a_department_under_another(admin_client):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     platform = Department.objects.get(code="platform")
-    assert platform.get_parent() == dev
+    assert Department.objects.get_parent(platform) == dev
 
 
 def test_admin_edits_a_visibility_rule(admin_client):
