@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import User
 
-from .events import department_people_changed_on_commit
+from .events import demo_seeded, department_people_changed_on_commit
 from .models import Department, Membership, VisibilityRule
 
 DEMO_PASSWORD = "switchboard-demo"
@@ -124,4 +124,5 @@ def demo_organisation_seed() -> dict[str, int]:
             rule.targets.set([departments[t] for t in targets])
 
     department_people_changed_on_commit()
+    demo_seeded.send(sender=None)
     return {"users_created": User.objects.count() - users_before}

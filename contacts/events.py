@@ -14,3 +14,7 @@ department_people_changed = Signal()
 def department_people_changed_on_commit(*, department_ids: set[int] | None = None) -> None:
     ids = set(department_ids or ())
     transaction.on_commit(lambda: department_people_changed.send(sender=None, department_ids=ids))
+
+
+#: The demo organisation was loaded (``manage.py seed_demo``); apps add their demo data.
+demo_seeded = Signal()

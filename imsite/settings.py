@@ -135,9 +135,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the async workers and the request threads share the file.
+    # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers queue
+    # instead of failing on a stale snapshot.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
+        }
     )
+    # Tests use a file too, not shared-cache memory, so that threads lock it as in production.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # See imsite.db: SQLite is called from one thread, PostgreSQL from a pool.
 DB_THREAD_SENSITIVE = env_bool(
@@ -284,6 +292,11 @@ FRAME_RATE_BURST = env_int("FRAME_RATE_BURST", 120)
 FRAME_RATE_PER_SECOND = float(os.environ.get("FRAME_RATE_PER_SECOND") or 40)
 MESSAGE_EDIT_WINDOW_SECONDS = env_int("MESSAGE_EDIT_WINDOW_SECONDS", 15 * 60)
 MESSAGE_RECALL_WINDOW_SECONDS = env_int("MESSAGE_RECALL_WINDOW_SECONDS", 2 * 60)
+# Pending approvals older than this are reminded (by a Celery beat task).
+APPROVAL_REMIND_AFTER_HOURS = env_int("APPROVAL_REMIND_AFTER_HOURS", 24)
+CELERY_BEAT_SCHEDULE = {
+    "approvals-remind": {"task": "apps_approval.tasks.remind_pending", "schedule": 3600.0},
+}
 # Staff and these addresses may read /metrics.
 METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
 

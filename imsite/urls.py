@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("contacts.api.urls")),
     path("", include("messaging.api.urls")),
+    path("", include("apps_approval.api.urls")),
 ]
 
 urlpatterns = [

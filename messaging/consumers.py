@@ -231,6 +231,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.forward(event)
         metrics.RELAY_BYTES.inc(len(event["text"]))
 
+    app_event = forward
     receipt_new = forward
     typing_new = forward
     presence_changed = forward

@@ -90,3 +90,9 @@ def publish_to_users(user_ids: Iterable[int], message: dict[str, Any]) -> None:
 def publish_on_commit(user_ids: Iterable[int], message: dict[str, Any]) -> None:
     ids = list(set(user_ids))
     transaction.on_commit(lambda: publish_to_users(ids, message))
+
+
+def publish_app_event_on_commit(user_ids: Iterable[int], *, app: str, data: dict[str, Any]) -> None:
+    """Tell these users' clients something about an app's object (an approval's new
+    state, say), as an ``app_event`` frame; the app's renderer on the client acts on it."""
+    publish_on_commit(user_ids, event("app.event", {"type": "app_event", "app": app, "data": data}))

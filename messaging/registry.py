@@ -81,3 +81,18 @@ def register_app_handler(handler: AppHandler) -> AppHandler:
         raise ValueError("an AppHandler needs its app attribute")
     handler.renderer = handler.renderer or handler.app
     return app_handlers.register(handler.app, handler)
+
+
+# Apps may permit a direct conversation that the visibility rules alone would not (an
+# approval between a requester and an approver, say). Each permit is a function of the
+# two users.
+conversation_permits: list = []
+
+
+def register_conversation_permit(permit) -> None:
+    if permit not in conversation_permits:
+        conversation_permits.append(permit)
+
+
+def conversation_permitted_by_apps(a: User, b: User) -> bool:
+    return any(permit(a, b) for permit in conversation_permits)

@@ -21,7 +21,7 @@ from . import metrics
 from .frames import message_frame, message_update_frame
 from .models import Connection, Conversation, ConversationMember, Message
 from .realtime import event, publish_on_commit
-from .registry import app_handlers
+from .registry import app_handlers, conversation_permitted_by_apps
 from .selectors import conversation_access, conversation_member_ids, last_message_id_for_user
 
 MAX_BODY_BYTES = 64 * 1024
@@ -77,12 +77,17 @@ def conversation_get_or_create_direct(*, user: User, other_id: Any) -> Conversat
     other = _user_get_active(other_id)
     if other.pk == user.pk:
         raise ApplicationError(_("You cannot open a conversation with yourself."), code="invalid")
-    if not policy.may_talk(user, other):
+    if not _may_write(user, other):
         raise ApplicationError(
             _("You may not start a conversation with %(name)s.") % {"name": other.name},
             code="not_permitted",
         )
     return _direct_conversation(user.pk, other.pk)
+
+
+def _may_write(user: User, other: User) -> bool:
+    """The visibility rules, or a reason an app has to let two people talk."""
+    return policy.may_talk(user, other) or conversation_permitted_by_apps(user, other)
 
 
 def _direct_conversation(a_id: int, b_id: int) -> Conversation:
@@ -183,7 +188,7 @@ def _conversation_for_send(*, sender: User, conversation_id: Any, to_user_id: An
         # The rules may have changed since the conversation began.
         other_id = next(m for m in conversation_member_ids(conversation.pk) if m != sender.pk)
         other = User.objects.filter(pk=other_id).first()
-        if other is None or not policy.may_talk(sender, other):
+        if other is None or not _may_write(sender, other):
             raise ApplicationError(_("You may no longer write to this person."), code="not_permitted")
     return conversation
 

@@ -1,0 +1,94 @@
+"""The approvals REST API, and the race of two approvers clicking at once."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection
+
+from apps_approval import services
+from apps_approval.models import Approval, ApprovalTemplate
+from imsite.errors import ApplicationError
+
+
+def post(client, path, payload=None):
+    return client.post(path, payload or {}, format="json")
+
+
+@pytest.mark.django_db
+def test_templates_and_the_whole_flow(demo, api_for, django_capture_on_commit_callbacks):
+    alice, dev_lead = api_for(demo["alice"]), api_for(demo["dev_lead"])
+    templates = alice.get("/api/v1/approvals/templates/").json()
+    assert [t["code"] for t in templates] == ["leave", "expense", "general", "punch_correction"]
+    assert {f["name"] for f in templates[0]["fields"]} == {"leave_type", "start", "end", "reason"}
+
+    payload = {"template": "leave", "client_id": "leave-1",
+               "data": {"leave_type": "sick", "start": "2026-12-01", "end": "2026-12-02", "reason": "flu"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        created = post(alice, "/api/v1/approvals/", payload)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["state"] == "pending" and [a["username"] for a in body["current_approvers"]] == ["dev_lead"]
+    assert [s["name"] for s in body["steps"]] == ["Manager"]
+    assert [e["action"] for e in body["events"]] == ["create", "submit"]
+    assert body["can_withdraw"] and not body["can_decide"]
+    again = post(alice, "/api/v1/approvals/", payload)
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+
+    assert [a["id"] for a in dev_lead.get("/api/v1/approvals/", {"box": "pending"}).json()] == [body["id"]]
+    assert [a["id"] for a in alice.get("/api/v1/approvals/", {"box": "mine"}).json()] == [body["id"]]
+    assert api_for(demo["bob"]).get(f"/api/v1/approvals/{body['id']}/").status_code == 404
+
+    refused = post(alice, f"/api/v1/approvals/{body['id']}/decide/", {"decision": "approve"})
+    assert refused.status_code == 403 and refused.json()["code"] == "not_permitted"
+    with django_capture_on_commit_callbacks(execute=True):
+        approved = post(dev_lead, f"/api/v1/approvals/{body['id']}/decide/", {"decision": "approve", "comment": "Get well"})
+    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    twice = post(dev_lead, f"/api/v1/approvals/{body['id']}/decide/", {"decision": "approve"})
+    assert twice.status_code == 409 and twice.json()["code"] == "conflict"
+    assert [a["id"] for a in dev_lead.get("/api/v1/approvals/", {"box": "done"}).json()] == [body["id"]]
+
+
+@pytest.mark.django_db
+def test_api_errors(demo, api_for):
+    alice = api_for(demo["alice"])
+    bad = post(alice, "/api/v1/approvals/", {"template": "leave", "client_id": "x", "data": {"leave_type": "annual", "start": "2026-12-01"}})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_field" and bad.json()["field"] == "end"
+    unknown = post(alice, "/api/v1/approvals/", {"template": "teleport", "client_id": "y", "data": {}})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+    assert alice.get("/api/v1/approvals/", {"box": "everything"}).json()["code"] == "invalid"
+    assert post(alice, "/api/v1/approvals/1/decide/", {"decision": "maybe"}).status_code == 400
+    assert not Approval.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_or_sign_approvers_at_once_make_one_transition(demo):
+    ApprovalTemplate.objects.create(
+        code="either", name="Either", fields=[],
+        steps=[{"name": "Either lead", "approvers": {"kind": "users", "users": ["sales_lead", "mkt_lead"]}, "mode": "any"}],
+    )
+    approval, _ = services.approval_submit(requester=demo["carol"], template_code="either", data={}, client_id=str(uuid.uuid4()))
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def decide(username: str) -> None:
+        barrier.wait()
+        try:
+            services.approval_decide(user=demo[username], approval_id=approval.pk, decision="approve")
+            outcomes[username] = "ok"
+        except ApplicationError as error:
+            outcomes[username] = error.code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide, args=(u,)) for u in ("sales_lead", "mkt_lead")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["conflict", "ok"]
+    approval.refresh_from_db()
+    assert approval.state == "approved"
+    assert list(approval.events.values_list("to_state", flat=True)).count("approved") == 1
