@@ -22,9 +22,21 @@ def _field_error(name: str, message: str) -> ApplicationError:
     )
 
 
-def _clean_value(field: dict[str, Any], value: Any) -> Any:
+def _clean_value(field: dict[str, Any], value: Any, owner) -> Any:
     kind, name = field.get("type", "text"), field["name"]
-    if kind in ("text", "textarea", "select", "file"):
+    if kind == "file":
+        from .models import ApprovalFile
+
+        file_id = int(value) if str(value).isdigit() else None
+        upload = (
+            ApprovalFile.objects.filter(pk=file_id, owner=owner, approval__isnull=True).first()
+            if file_id is not None and owner is not None
+            else None
+        )
+        if upload is None:
+            raise _field_error(name, _("must be the id of a file you uploaded for this request."))
+        return upload.pk
+    if kind in ("text", "textarea", "select"):
         if not isinstance(value, str):
             raise _field_error(name, _("must be text."))
         value = value.strip()
@@ -70,7 +82,7 @@ def _clean_value(field: dict[str, Any], value: Any) -> Any:
     raise _field_error(name, _("has an unknown type."))
 
 
-def form_clean(*, fields: list[dict[str, Any]], data: Any) -> dict[str, Any]:
+def form_clean(*, fields: list[dict[str, Any]], data: Any, owner=None) -> dict[str, Any]:
     """The form as the template defines it: known fields only, each checked and normalised."""
     if not isinstance(data, dict):
         raise ApplicationError(_("data must be a JSON object."), code="invalid")
@@ -82,7 +94,7 @@ def form_clean(*, fields: list[dict[str, Any]], data: Any) -> dict[str, Any]:
             if field.get("required"):
                 raise _field_error(name, _("is required."))
             continue
-        cleaned[name] = _clean_value(field, value)
+        cleaned[name] = _clean_value(field, value, owner)
     if "start" in cleaned and "end" in cleaned and cleaned["end"] < cleaned["start"]:
         raise _field_error("end", _("must not be before the start."))
     return cleaned

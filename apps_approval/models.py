@@ -165,3 +165,31 @@ class ApprovalEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.approval} {self.action} {self.from_state}→{self.to_state}"
+
+
+def _upload_to(instance: "ApprovalFile", filename: str) -> str:
+    import uuid
+
+    return f"approvals/{uuid.uuid4().hex}/{filename}"
+
+
+class ApprovalFile(models.Model):
+    """A file attached to a request's form (a receipt, say): uploaded first, then named by
+    its id in the form, and served only to the people involved in that request."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner"))
+    approval = models.ForeignKey(
+        Approval, on_delete=models.PROTECT, null=True, blank=True, related_name="files", verbose_name=_("approval")
+    )
+    file = models.FileField(_("file"), upload_to=_upload_to)
+    name = models.CharField(_("name"), max_length=255)
+    size = models.PositiveIntegerField(_("size"))
+    content_type = models.CharField(_("type"), max_length=100, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attached file")
+        verbose_name_plural = _("attached files")
+
+    def __str__(self) -> str:
+        return self.name

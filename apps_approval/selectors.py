@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -33,6 +34,7 @@ def approvals_queryset() -> QuerySet[Approval]:
         ),
         Prefetch("events", queryset=ApprovalEvent.objects.select_related("actor").order_by("at", "id")),
         "cc__user",
+        "files",
     )
 
 
@@ -73,9 +75,15 @@ def field_summary(approval: Approval) -> list[dict]:
         value = approval.data.get(field["name"])
         if value in (None, "", []):
             continue
+        url = None
         if field.get("type") == "items":
             value = "; ".join(f"{i['description']} {i['amount']}" for i in value)
-        rows.append({"name": field["name"], "label": field.get("label") or field["name"], "value": str(value)})
+        elif field.get("type") == "file":
+            attached = next((f for f in approval.files.all() if f.pk == value), None)
+            value, url = (attached.name, reverse("approval-file", args=[attached.pk])) if attached else ("—", None)
+        rows.append(
+            {"name": field["name"], "label": field.get("label") or field["name"], "value": str(value), "url": url}
+        )
     return rows
 
 
@@ -130,3 +138,17 @@ def approval_detail(approval: Approval, *, viewer: User) -> dict:
         "can_decide": any(u.pk == viewer.pk for u in current_approvers),
         "can_withdraw": approval.state == Approval.State.PENDING and approval.requester_id == viewer.pk,
     }
+
+
+def approval_file_get_for_user(*, user: User, file_id: Any) -> "ApprovalFile":
+    """A file of a request the user is involved in, or their own not yet attached upload."""
+    from .models import ApprovalFile
+
+    require_number(file_id, "file")
+    stored = ApprovalFile.objects.filter(pk=file_id).first()
+    if stored is not None:
+        if stored.approval_id is None and stored.owner_id == user.pk:
+            return stored
+        if stored.approval_id is not None and Approval.objects.filter(_involving(user), pk=stored.approval_id).exists():
+            return stored
+    raise ApplicationError(_("No such file."), code="not_found")

@@ -22,7 +22,7 @@ from messaging.realtime import publish_app_event_on_commit
 from messaging.services import message_send
 
 from .forms import form_clean
-from .models import Approval, ApprovalCC, ApprovalEvent, ApprovalStep, ApprovalTemplate, StepApprover
+from .models import Approval, ApprovalCC, ApprovalEvent, ApprovalFile, ApprovalStep, ApprovalTemplate, StepApprover
 from .routing import resolve_cc, resolve_chain
 
 State = Approval.State
@@ -124,7 +124,7 @@ def approval_submit(*, requester: User, template_code: Any, data: Any, client_id
     template = ApprovalTemplate.objects.filter(code=template_code, is_active=True).first()
     if template is None:
         raise ApplicationError(_("No such approval template."), code="not_found")
-    data = form_clean(fields=template.fields, data=data)
+    data = form_clean(fields=template.fields, data=data, owner=requester)
     chain = resolve_chain(steps=template.steps, requester=requester, data=data)
     if not chain:
         raise ApplicationError(
@@ -136,6 +136,8 @@ def approval_submit(*, requester: User, template_code: Any, data: Any, client_id
             approval = Approval.objects.create(template=template, requester=requester, data=data, client_id=client_id)
     except IntegrityError:  # the same client_id raced in
         return Approval.objects.get(requester=requester, client_id=client_id), False
+    file_ids = [data[f["name"]] for f in template.fields if f.get("type") == "file" and f["name"] in data]
+    ApprovalFile.objects.filter(pk__in=file_ids, owner=requester, approval__isnull=True).update(approval=approval)
     ApprovalEvent.objects.create(approval=approval, actor=requester, action="create", to_state=State.DRAFT)
     first = None
     for resolved in chain:
@@ -259,3 +261,21 @@ def demo_templates_configure(**kwargs) -> None:
 
     for code, steps in DEMO_STEPS.items():
         ApprovalTemplate.objects.filter(code=code).update(steps=steps)
+
+
+def approval_file_upload(*, owner: User, upload) -> ApprovalFile:
+    """Keep a file for a request the owner is about to submit (a receipt, say)."""
+    from django.utils.text import get_valid_filename
+
+    if upload is None:
+        raise ApplicationError(_("Choose a file to upload."), code="invalid")
+    if upload.size > settings.APPROVAL_FILE_MAX_BYTES:
+        raise ApplicationError(
+            _("The file is too large (at most %(mb)d MB).") % {"mb": settings.APPROVAL_FILE_MAX_BYTES // 2**20},
+            code="too_large",
+        )
+    name = get_valid_filename(upload.name or "file")[:200] or "file"
+    stored = ApprovalFile(owner=owner, name=name, size=upload.size, content_type=(upload.content_type or "")[:100])
+    stored.file.save(name, upload, save=False)
+    stored.save()
+    return stored

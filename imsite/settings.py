@@ -294,6 +294,7 @@ MESSAGE_EDIT_WINDOW_SECONDS = env_int("MESSAGE_EDIT_WINDOW_SECONDS", 15 * 60)
 MESSAGE_RECALL_WINDOW_SECONDS = env_int("MESSAGE_RECALL_WINDOW_SECONDS", 2 * 60)
 # Pending approvals older than this are reminded (by a Celery beat task).
 APPROVAL_REMIND_AFTER_HOURS = env_int("APPROVAL_REMIND_AFTER_HOURS", 24)
+APPROVAL_FILE_MAX_BYTES = env_int("APPROVAL_FILE_MAX_BYTES", 10 * 2**20)
 CELERY_BEAT_SCHEDULE = {
     "approvals-remind": {"task": "apps_approval.tasks.remind_pending", "schedule": 3600.0},
 }

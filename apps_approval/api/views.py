@@ -1,5 +1,6 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -63,6 +64,7 @@ class ApprovalSerializer(serializers.Serializer):
         name = serializers.CharField()
         label = serializers.CharField()
         value = serializers.CharField()
+        url = serializers.CharField(allow_null=True, help_text="For files: where to download it.")
 
     id = serializers.IntegerField()
     template = TemplateRefSerializer()
@@ -167,3 +169,29 @@ class ApprovalWithdrawApi(APIView):
         data.is_valid(raise_exception=True)
         services.approval_withdraw(user=request.user, approval_id=approval_id, **data.validated_data)
         return Response(detail(selectors.approval_get_for_user(user=request.user, approval_id=approval_id), request))
+
+
+class ApprovalFileUploadApi(APIView):
+    """Upload a file for a form's file field (a receipt); name its id in the form."""
+
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApprovalFileUpload"
+
+        file = serializers.FileField()
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApprovalFile"
+
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        size = serializers.IntegerField()
+        content_type = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request):
+        stored = services.approval_file_upload(owner=request.user, upload=request.FILES.get("file"))
+        return Response(self.OutputSerializer(stored).data, status=status.HTTP_201_CREATED)

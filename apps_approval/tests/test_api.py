@@ -92,3 +92,46 @@ def test_two_or_sign_approvers_at_once_make_one_transition(demo):
     approval.refresh_from_db()
     assert approval.state == "approved"
     assert list(approval.events.values_list("to_state", flat=True)).count("approved") == 1
+
+
+@pytest.mark.django_db
+def test_expense_with_a_receipt_served_only_to_the_people_involved(demo, api_for, settings, tmp_path, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    settings.MEDIA_ROOT = tmp_path
+    carol = api_for(demo["carol"])
+    upload = carol.post("/api/v1/approvals/files/", {"file": SimpleUploadedFile("taxi receipt.pdf", b"%PDF-1.4 fare", content_type="application/pdf")}, format="multipart")
+    assert upload.status_code == 201
+    file_id = upload.json()["id"]
+    # Someone else cannot name carol's upload in their own form.
+    stolen = post(api_for(demo["dave"]), "/api/v1/approvals/", {"template": "expense", "client_id": "s", "data": {"amount": 5, "currency": "CNY", "receipt": file_id}})
+    assert stolen.status_code == 400 and stolen.json()["field"] == "receipt"
+    with django_capture_on_commit_callbacks(execute=True):
+        created = post(carol, "/api/v1/approvals/", {"template": "expense", "client_id": "e1", "data": {
+            "amount": 1200, "currency": "CNY", "items": [{"description": "Taxi", "amount": 1200}], "receipt": str(file_id)}})
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert [s["name"] for s in body["steps"]] == ["Manager", "Human Resources"]
+    receipt = next(row for row in body["summary"] if row["name"] == "receipt")
+    assert receipt["value"] == "taxi_receipt.pdf" and receipt["url"] == f"/approvals/files/{file_id}/"
+
+    for username, status in [("carol", 200), ("sales_lead", 200), ("hr_lead", 200), ("alice", 404)]:
+        client = Client()
+        client.force_login(demo[username])
+        response = client.get(receipt["url"])
+        assert response.status_code == status, username
+        if status == 200:
+            assert b"".join(response.streaming_content) == b"%PDF-1.4 fare"
+            assert response["Content-Disposition"].startswith("attachment")
+            assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_oversize_upload(demo, api_for, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.APPROVAL_FILE_MAX_BYTES = 10
+    response = api_for(demo["carol"]).post("/api/v1/approvals/files/", {"file": SimpleUploadedFile("big.bin", b"x" * 11)}, format="multipart")
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
