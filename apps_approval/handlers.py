@@ -20,6 +20,7 @@ EVENTS = {
 
 class ApprovalHandler(AppHandler):
     app = "approval"
+    chat_include = "apps_approval/chat_include.html"
 
     def clean(self, body: dict[str, Any], *, sender, conversation) -> dict[str, Any]:
         """Only a card about an approval both people of the conversation are part of; its

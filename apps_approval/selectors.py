@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from imsite.errors import ApplicationError, require_number
 
-from .models import Approval, ApprovalEvent, ApprovalStep, ApprovalTemplate, StepApprover
+from .models import Approval, ApprovalEvent, ApprovalFile, ApprovalStep, ApprovalTemplate, StepApprover
 
 BOXES = ("pending", "mine", "done")
 
@@ -77,7 +77,9 @@ def field_summary(approval: Approval) -> list[dict]:
             continue
         url = None
         if field.get("type") == "items":
-            value = "; ".join(f"{i['description']} {i['amount']}" for i in value)
+            value = "; ".join(f"{i['description']} {i['amount']:g}" for i in value)
+        elif field.get("type") == "select":
+            value = str(value).replace("_", " ").capitalize()
         elif field.get("type") == "file":
             attached = next((f for f in approval.files.all() if f.pk == value), None)
             value, url = (attached.name, reverse("approval-file", args=[attached.pk])) if attached else ("—", None)
@@ -140,10 +142,8 @@ def approval_detail(approval: Approval, *, viewer: User) -> dict:
     }
 
 
-def approval_file_get_for_user(*, user: User, file_id: Any) -> "ApprovalFile":
+def approval_file_get_for_user(*, user: User, file_id: Any) -> ApprovalFile:
     """A file of a request the user is involved in, or their own not yet attached upload."""
-    from .models import ApprovalFile
-
     require_number(file_id, "file")
     stored = ApprovalFile.objects.filter(pk=file_id).first()
     if stored is not None:

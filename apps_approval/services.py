@@ -173,7 +173,12 @@ def approval_decide(*, user: User, approval_id: Any, decision: Any, comment: str
     step = approval.steps.filter(index=approval.current_step).first() if approval.state == State.PENDING else None
     mine = step.approvers.filter(user=user).first() if step else None
     if mine is None:
-        if approval.state != State.PENDING or StepApprover.objects.filter(step__approval=approval, user=user).exists():
+        if approval.state != State.PENDING:
+            raise ApplicationError(
+                _("This request is %(state)s; it cannot be changed now.") % {"state": approval.get_state_display().lower()},
+                code="conflict",
+            )
+        if StepApprover.objects.filter(step__approval=approval, user=user).exists():
             raise ApplicationError(_("This request has already been decided."), code="conflict")
         raise ApplicationError(_("Only the current step's approvers can decide."), code="not_permitted")
     if mine.decision:

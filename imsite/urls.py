@@ -25,6 +25,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("contacts/", include("contacts.urls")),
     path("approvals/files/<int:file_id>/", approval_files.download, name="approval-file"),
+    path("approvals/", include("apps_approval.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),

@@ -50,17 +50,23 @@ class Registry(Generic[T]):
     def keys(self) -> list[str]:
         return sorted(self._items)
 
+    def values(self) -> list[T]:
+        return [self._items[key] for key in sorted(self._items)]
+
 
 class AppHandler:
     """What an office app tells messaging about its messages.
 
     ``clean`` validates and normalises a body before it is stored (raise
     ``ApplicationError(code="invalid")`` to refuse it); ``on_stored`` reacts once the
-    message is committed; ``renderer`` names the client-side renderer.
+    message is committed; ``renderer`` names the client-side renderer, and
+    ``chat_include`` a template that the web chat includes to load it (its script,
+    styles and strings).
     """
 
     app: str = ""
     renderer: str = ""
+    chat_include: str = ""
 
     def clean(self, body: dict[str, Any], *, sender: User, conversation: Conversation) -> dict[str, Any]:
         return body

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from .registry import app_handlers
 from .services import MAX_BODY_BYTES
 
 
@@ -18,6 +19,8 @@ def chat(request: HttpRequest) -> HttpResponse:
         {
             "user_json": {"id": user.pk, "username": user.username, "display_name": user.name},
             "config_json": {"ws_path": "/ws/", "max_body_bytes": MAX_BODY_BYTES, "page_size": 50},
+            # Each office app's client-side renderer, named by its handler.
+            "app_includes": [h.chat_include for h in app_handlers.values() if h.chat_include],
         },
     )
 

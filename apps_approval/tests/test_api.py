@@ -135,3 +135,10 @@ def test_oversize_upload(demo, api_for, settings, tmp_path):
     settings.APPROVAL_FILE_MAX_BYTES = 10
     response = api_for(demo["carol"]).post("/api/v1/approvals/files/", {"file": SimpleUploadedFile("big.bin", b"x" * 11)}, format="multipart")
     assert response.status_code == 413 and response.json()["code"] == "too_large"
+
+
+@pytest.mark.django_db
+def test_the_chat_loads_the_approval_renderer(demo, client):
+    client.force_login(demo["alice"])
+    page = client.get("/chat/").content.decode()
+    assert "apps_approval/approval.js" in page and 'id="sb-approval-strings"' in page
