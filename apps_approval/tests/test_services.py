@@ -236,3 +236,20 @@ def test_forged_cards_are_refused(demo):
         message_send(sender=demo["alice"], to_user_id=demo["bob"].id, app="approval",
                      body={"approval": 999, "event": "approved"}, client_id="forged")
     assert error.value.code == "not_permitted"
+
+
+def test_the_reminder_is_a_beat_task(demo, run_on_commit, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps_approval.tasks import remind_pending
+    from imsite.celery import app
+
+    assert settings.CELERY_BEAT_SCHEDULE["approvals-remind"]["task"] == "apps_approval.tasks.remind_pending"
+    assert "apps_approval.tasks.remind_pending" in app.tasks
+    settings.APPROVAL_REMIND_AFTER_HOURS = 1
+    approval = submit(run_on_commit, demo["alice"], "general", title="t", text="x")
+    approval.steps.update(started_at=timezone.now() - timedelta(hours=3))
+    # Run through Celery's task machinery, in this process whatever the broker.
+    assert run_on_commit(lambda: remind_pending.apply().get()) == 1
