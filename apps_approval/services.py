@@ -261,9 +261,13 @@ def conversation_permit(a: User, b: User) -> bool:
 
 
 def demo_templates_configure(**kwargs) -> None:
-    """The demo organisation's routing (DESIGN.md), on the built-in templates."""
-    from .builtin import DEMO_STEPS
+    """The built-in templates (restored if missing) with the demo organisation's routing."""
+    from .builtin import DEMO_STEPS, TEMPLATES
 
+    for template in TEMPLATES:
+        ApprovalTemplate.objects.get_or_create(
+            code=template["code"], defaults={k: v for k, v in template.items() if k != "code"}
+        )
     for code, steps in DEMO_STEPS.items():
         ApprovalTemplate.objects.filter(code=code).update(steps=steps)
 
