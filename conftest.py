@@ -88,3 +88,41 @@ def _release_test_database(django_db_setup, django_db_blocker):
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         connection.close()
+
+
+@pytest.fixture
+def services_env():
+    """The environment a server process needs to share this test's PostgreSQL and Redis."""
+    from django.conf import settings
+    from django.db import connection
+
+    database = connection.settings_dict
+    return {
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "REDIS_URL": ",".join(settings.REDIS_URLS),
+    }
+
+
+@pytest.fixture
+def web_worker(services_env, tmp_path):
+    """One real Daphne worker on this test's database and Redis."""
+    from imsite.testing.servers import servers
+
+    with servers(["web-1"], services_env, tmp_path) as (web,):
+        yield web
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's Chromium under Playwright, resolving nothing beyond this machine."""
+    from playwright.sync_api import sync_playwright
+
+    from imsite.testing.browser import launch
+
+    # Playwright's sync API keeps an event loop running in this thread; the test's own
+    # ORM calls (making sessions) are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()

@@ -5,40 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection
-from django.conf import settings
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from imsite.testing.browser import launch, login_context
-from imsite.testing.servers import servers
+from imsite.testing.browser import login_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def server(tmp_path):
-    database = connection.settings_dict
-    env = {
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": ",".join(settings.REDIS_URLS),
-    }
-    with servers(["web-1"], env, tmp_path) as (web,):
-        yield web
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop running in this thread; the test's own
-    # ORM calls (making sessions) are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-def open_chat(browser, server, user):
-    context = login_context(browser, base_url=server.url, user=user)
+def open_chat(browser, web_worker, user):
+    context = login_context(browser, base_url=web_worker.url, user=user)
     page = context.new_page()
     page.goto("/chat/")
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
@@ -59,9 +34,9 @@ def messages_with(page, text):
     return page.locator('[data-testid="message"]', has_text=text)
 
 
-def test_two_users_chat_live_and_history_survives_a_reload(demo, server, browser):
-    alice = open_chat(browser, server, demo["alice"])
-    bob = open_chat(browser, server, demo["bob"])
+def test_two_users_chat_live_and_history_survives_a_reload(demo, web_worker, browser):
+    alice = open_chat(browser, web_worker, demo["alice"])
+    bob = open_chat(browser, web_worker, demo["bob"])
     open_direct(alice, "bob")
     open_direct(bob, "alice")
 
@@ -91,9 +66,9 @@ def test_two_users_chat_live_and_history_survives_a_reload(demo, server, browser
     expect(messages_with(bob, "Hi Alice")).to_have_count(1)
 
 
-def test_a_page_that_loses_its_network_gets_what_it_missed_exactly_once(demo, server, browser):
-    alice = open_chat(browser, server, demo["alice"])
-    bob = open_chat(browser, server, demo["bob"])
+def test_a_page_that_loses_its_network_gets_what_it_missed_exactly_once(demo, web_worker, browser):
+    alice = open_chat(browser, web_worker, demo["alice"])
+    bob = open_chat(browser, web_worker, demo["bob"])
     open_direct(alice, "bob")
     open_direct(bob, "alice")
     say(alice, "before the outage")
@@ -113,8 +88,8 @@ def test_a_page_that_loses_its_network_gets_what_it_missed_exactly_once(demo, se
     assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == 4
 
 
-def test_the_chat_works_on_a_phone(demo, server, browser):
-    context = login_context(browser, base_url=server.url, user=demo["carol"], viewport={"width": 390, "height": 844})
+def test_the_chat_works_on_a_phone(demo, web_worker, browser):
+    context = login_context(browser, base_url=web_worker.url, user=demo["carol"], viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto("/chat/")
     contact = page.locator('[data-testid="contact"][data-username="dave"]')

@@ -9,8 +9,6 @@ import uuid
 import pytest
 import websockets
 from channels.db import database_sync_to_async
-from django.conf import settings
-from django.db import connection
 
 from accounts.services import token_issue_for_user
 from imsite.testing.servers import servers
@@ -40,17 +38,8 @@ async def open_client(server, user) -> tuple[WsClient, dict]:
     return client, await client.recv_type("hello")
 
 
-@pytest.fixture
-def cluster_env():
-    database = connection.settings_dict
-    return {
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": ",".join(settings.REDIS_URLS),
-    }
-
-
-async def test_two_workers_share_messages_receipts_and_presence(demo, cluster_env, tmp_path):
-    with servers(["worker-a", "worker-b"], cluster_env, tmp_path) as (a, b):
+async def test_two_workers_share_messages_receipts_and_presence(demo, services_env, tmp_path):
+    with servers(["worker-a", "worker-b"], services_env, tmp_path) as (a, b):
         alice, alice_hello = await open_client(a, demo["alice"])
         bob, bob_hello = await open_client(b, demo["bob"])
         assert (alice_hello["server"], bob_hello["server"]) == ("worker-a", "worker-b")
