@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ApprovalTemplate(models.Model):
@@ -39,7 +40,7 @@ class ApprovalTemplate(models.Model):
 class Approval(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("approval state", "Pending")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")

@@ -288,3 +288,14 @@ def approval_file_upload(*, owner: User, upload) -> ApprovalFile:
     stored.file.save(name, upload, save=False)
     stored.save()
     return stored
+
+
+def approval_files_discard_unused(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete uploads that never became part of a request (a form left unsent)."""
+    stale = ApprovalFile.objects.filter(approval__isnull=True, uploaded_at__lt=timezone.now() - older_than)
+    count = 0
+    for stored in stale:
+        stored.file.delete(save=False)
+        stored.delete()
+        count += 1
+    return count

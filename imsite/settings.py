@@ -297,6 +297,7 @@ APPROVAL_REMIND_AFTER_HOURS = env_int("APPROVAL_REMIND_AFTER_HOURS", 24)
 APPROVAL_FILE_MAX_BYTES = env_int("APPROVAL_FILE_MAX_BYTES", 10 * 2**20)
 CELERY_BEAT_SCHEDULE = {
     "approvals-remind": {"task": "apps_approval.tasks.remind_pending", "schedule": 3600.0},
+    "approvals-discard-unused-files": {"task": "apps_approval.tasks.discard_unused_files", "schedule": 86400.0},
 }
 # Staff and these addresses may read /metrics.
 METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")

@@ -142,3 +142,25 @@ def test_the_chat_loads_the_approval_renderer(demo, client):
     client.force_login(demo["alice"])
     page = client.get("/chat/").content.decode()
     assert "apps_approval/approval.js" in page and 'id="sb-approval-strings"' in page
+
+
+@pytest.mark.django_db
+def test_unsent_uploads_are_discarded_after_a_day(demo, api_for, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from apps_approval.models import ApprovalFile
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = api_for(demo["carol"]).post("/api/v1/approvals/files/", {"file": SimpleUploadedFile("r.pdf", b"x")}, format="multipart")
+    stored = ApprovalFile.objects.get(pk=upload.json()["id"])
+    path = stored.file.path
+    assert services.approval_files_discard_unused() == 0
+    ApprovalFile.objects.filter(pk=stored.pk).update(uploaded_at=timezone.now() - timedelta(days=2))
+    assert services.approval_files_discard_unused() == 1
+    assert not ApprovalFile.objects.exists()
+    import os
+
+    assert not os.path.exists(path)
