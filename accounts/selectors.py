@@ -43,11 +43,19 @@ def access_token_get_valid(token: str) -> AccessToken | None:
     return access_token if access_token.user.is_active else None
 
 
-def session_is_valid(*, session_key: str | None, user_id: int) -> bool:
-    """Whether a browser session still exists, is unexpired and belongs to the user."""
-    from django.contrib.auth import SESSION_KEY
+def connection_user_get_valid(*, user_id: int, session_key: str | None = None) -> User | None:
+    """The user of a long-lived connection, if they may still use it: active, and for a
+    browser, with a session that still exists and was made under their current password."""
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.models import Session
     from django.utils import timezone
+    from django.utils.crypto import constant_time_compare
 
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or session_key is None:
+        return user
     session = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).first()
-    return session is not None and str(session.get_decoded().get(SESSION_KEY)) == str(user_id)
+    data = session.get_decoded() if session else {}
+    if str(data.get(SESSION_KEY)) != str(user_id):
+        return None
+    return user if constant_time_compare(data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()) else None

@@ -8,7 +8,9 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from oauth2_provider.models import AccessToken
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from imsite.errors import ApplicationError
@@ -77,3 +79,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 class Pagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 200
+
+
+class TokenScopePermission(BasePermission):
+    """A Bearer token must carry ``read`` to read and ``write`` to change anything; a
+    browser session may do what its user may."""
+
+    message = "This token's scope does not allow that."
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if not isinstance(token, AccessToken):
+            return True
+        return token.allow_scopes(["read" if request.method in SAFE_METHODS else "write"])

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from oauth2_provider import urls as oauth_urls
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps_approval import files as approval_files
@@ -28,7 +29,8 @@ urlpatterns = [
     path("approvals/", include("apps_approval.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    # The OAuth2 protocol endpoints only; clients are registered by administrators.
+    path("o/", include((oauth_urls.base_urlpatterns + oauth_urls.oidc_urlpatterns, "oauth2_provider"))),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.selectors import session_is_valid
+from accounts.selectors import connection_user_get_valid
 
 from imsite.errors import ApplicationError, require_number
 
@@ -30,7 +30,9 @@ from .ratelimit import TokenBucket, send_bucket
 from .realtime import bind_server_loop, user_group
 
 MAX_FRAME_BYTES = 96 * 1024
-SESSION_RECHECK_SECONDS = 60
+AUTH_RECHECK_SECONDS = 60
+# Frames that change something: a Bearer token needs the write scope for them.
+WRITE_FRAMES = frozenset({"send", "read", "typing", "signal"})
 TYPING_INTERVAL = 2.0
 RECENT_IDS = 2000
 
@@ -68,7 +70,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.frames = TokenBucket(settings.FRAME_RATE_BURST, settings.FRAME_RATE_PER_SECOND)
         self.typing_sent: dict[int, float] = {}
         self.sent_ids = RecentIds()
-        self.session_checked = time.monotonic()
+        self.auth_checked = time.monotonic()
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.accept()
         metrics.CONNECTIONS.inc()
@@ -122,6 +124,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
             if not self.frames.take():
                 raise ApplicationError(_("Too many frames; slow down."), code="rate_limited")
+            if (
+                frame["type"] in WRITE_FRAMES
+                and self.scope.get("auth") == "bearer"
+                and "write" not in self.scope.get("auth_scopes", ())
+            ):
+                raise ApplicationError(_("This token's scope does not allow that."), code="not_permitted")
             await handler(self, frame)
         except ApplicationError as error:
             await self.send_error(error.code, str(error.detail), client_id)
@@ -132,16 +140,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=1011)
 
     async def still_authenticated(self) -> bool:
-        """A Bearer token's expiry is checked on every frame; a browser session (which a
-        sign-out elsewhere ends) once a minute."""
+        """A Bearer token's expiry is checked on every frame; once a minute, that the user
+        is still active and (for a browser) that the session was not signed out or made
+        under an old password."""
         expires = self.scope.get("auth_expires")
-        if expires is not None:
-            return timezone.now() < expires
-        if self.scope.get("auth") != "session" or time.monotonic() - self.session_checked < SESSION_RECHECK_SECONDS:
+        if expires is not None and timezone.now() >= expires:
+            return False
+        if time.monotonic() - self.auth_checked < AUTH_RECHECK_SECONDS:
             return True
-        self.session_checked = time.monotonic()
-        session = self.scope.get("session")
-        return await db(session_is_valid)(session_key=getattr(session, "session_key", None), user_id=self.user.pk)
+        self.auth_checked = time.monotonic()
+        session = self.scope.get("session") if self.scope.get("auth") == "session" else None
+        user = await db(connection_user_get_valid)(
+            user_id=self.user.pk, session_key=(session.session_key or "") if session is not None else None
+        )
+        if user is None:
+            return False
+        self.user = user
+        return True
 
     async def on_send(self, frame: dict) -> None:
         if not self.sends.take():

@@ -69,3 +69,20 @@ def test_repeated_failures_lock_that_username_from_that_address(demo, caplog):
     # Another address, and another user from the same address, are not locked.
     assert get_token("alice", REMOTE_ADDR="10.0.0.6").status_code == 200
     assert get_token("bob", REMOTE_ADDR="10.0.0.5").status_code == 200
+
+
+def test_a_read_only_token_cannot_write_over_rest(demo):
+    from oauth2_provider.models import AccessToken
+
+    token = get_token("alice").json()["access_token"]
+    AccessToken.objects.filter(user=demo["alice"]).update(scope="read")
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/v1/contacts/").status_code == 200
+    refused = client.post("/api/v1/friend-requests/", {"to": demo["carol"].id}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "not_permitted"
+
+
+def test_employees_cannot_register_oauth_clients(demo, client):
+    client.force_login(demo["alice"])
+    assert client.get("/o/applications/register/").status_code == 404
+    assert client.get("/o/applications/").status_code == 404

@@ -281,9 +281,40 @@ async def test_a_signed_out_browser_session_ends_the_connection(demo, connect, m
     cookie = f"sessionid={http.cookies['sessionid'].value}".encode()
     alice = await connect(headers=[(b"cookie", cookie), (b"origin", b"http://127.0.0.1:8000")])
     await database_sync_to_async(http.logout)()
-    monkeypatch.setattr(consumers, "SESSION_RECHECK_SECONDS", 0)
+    monkeypatch.setattr(consumers, "AUTH_RECHECK_SECONDS", 0)
     await alice.send({"type": "ping"})
     assert (await alice.recv_type("error"))["code"] == "unauthenticated"
+
+
+async def test_a_deactivated_user_is_cut_off(demo, connect, monkeypatch):
+    from messaging import consumers
+
+    monkeypatch.setattr(consumers, "AUTH_RECHECK_SECONDS", 0)
+    alice = await connect(demo["alice"])
+    await database_sync_to_async(lambda: type(demo["alice"]).objects.filter(pk=demo["alice"].pk).update(is_active=False))()
+    await alice.send(send_frame(to=demo["bob"].id))
+    assert (await alice.recv_type("error"))["code"] == "unauthenticated"
+    assert await count_messages() == 0
+
+
+async def test_a_read_only_token_may_not_write(demo, connect):
+    from oauth2_provider.models import AccessToken
+
+    from accounts.services import token_issue_for_user
+
+    def read_only_token():
+        token = token_issue_for_user(user=demo["alice"])["access_token"]
+        AccessToken.objects.filter(user=demo["alice"]).update(scope="read")
+        return token
+
+    token = await database_sync_to_async(read_only_token)()
+    alice = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
+    await alice.send(send_frame(to=demo["bob"].id))
+    assert (await alice.recv_type("error"))["code"] == "not_permitted"
+    await alice.send({"type": "sync", "after": 0})
+    await alice.send({"type": "ping"})
+    assert (await alice.recv_type("pong"))["type"] == "pong"
+    assert await count_messages() == 0
 
 
 # --- presence -------------------------------------------------------------------------------
