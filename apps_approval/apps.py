@@ -17,5 +17,5 @@ class AppsApprovalConfig(AppConfig):
         from .services import conversation_permit
 
         register_app_handler(ApprovalHandler())
-        register_conversation_permit(conversation_permit)
+        register_conversation_permit("approval", conversation_permit)
         demo_seeded.connect(demo_templates_configure, dispatch_uid="apps_approval.demo")

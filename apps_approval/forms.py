@@ -77,6 +77,8 @@ def _clean_value(field: dict[str, Any], value: Any, owner) -> Any:
                 amount = Decimal(str(item.get("amount", 0)))
             except (InvalidOperation, ValueError):
                 raise _field_error(name, _("each item needs an amount.")) from None
+            if not amount.is_finite() or amount < 0:
+                raise _field_error(name, _("each item needs an amount.")) from None
             items.append({"description": description, "amount": float(amount)})
         return items
     raise _field_error(name, _("has an unknown type."))

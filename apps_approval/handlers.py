@@ -21,6 +21,9 @@ EVENTS = {
 class ApprovalHandler(AppHandler):
     app = "approval"
     chat_include = "apps_approval/chat_include.html"
+    # Cards come from the workflow, never from a client, and are never edited.
+    client_sendable = False
+    editable = False
 
     def clean(self, body: dict[str, Any], *, sender, conversation) -> dict[str, Any]:
         """Only a card about an approval both people of the conversation are part of; its
@@ -43,6 +46,3 @@ class ApprovalHandler(AppHandler):
             "requester": approval.requester_id,
             "state": approval.state,
         }
-
-    def preview(self, body: dict[str, Any]) -> str:
-        return _("Approval: %(title)s") % {"title": body.get("title", "")}

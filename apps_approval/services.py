@@ -6,6 +6,7 @@ lock on the approval, so two people clicking at once yield exactly one transitio
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from .models import Approval, ApprovalCC, ApprovalEvent, ApprovalFile, ApprovalS
 from .routing import resolve_cc, resolve_chain
 
 State = Approval.State
+logger = logging.getLogger(__name__)
 
 # (from, action) -> to
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -69,8 +71,14 @@ def _participant_ids(approval: Approval) -> set[int]:
 
 
 def _card(*, approval: Approval, sender: User, recipient_id: int, event: str) -> None:
-    """An approval card in the direct conversation of two participants (idempotent)."""
+    """An approval card in the direct conversation of two participants (idempotent).
+
+    Best effort towards people who have left: a deactivated recipient gets no card, and
+    the workflow goes on."""
+    if not User.objects.filter(pk=recipient_id, is_active=True).exists():
+        return
     message_send(
+        from_client=False,
         sender=sender,
         to_user_id=recipient_id,
         app="approval",
@@ -135,7 +143,10 @@ def approval_submit(*, requester: User, template_code: Any, data: Any, client_id
         with transaction.atomic():
             approval = Approval.objects.create(template=template, requester=requester, data=data, client_id=client_id)
     except IntegrityError:  # the same client_id raced in
-        return Approval.objects.get(requester=requester, client_id=client_id), False
+        existing = Approval.objects.filter(requester=requester, client_id=client_id).first()
+        if existing is None:
+            raise
+        return existing, False
     file_ids = [data[f["name"]] for f in template.fields if f.get("type") == "file" and f["name"] in data]
     ApprovalFile.objects.filter(pk__in=file_ids, owner=requester, approval__isnull=True).update(approval=approval)
     ApprovalEvent.objects.create(approval=approval, actor=requester, action="create", to_state=State.DRAFT)
@@ -178,7 +189,7 @@ def approval_decide(*, user: User, approval_id: Any, decision: Any, comment: str
                 _("This request is %(state)s; it cannot be changed now.") % {"state": approval.get_state_display().lower()},
                 code="conflict",
             )
-        if StepApprover.objects.filter(step__approval=approval, user=user).exists():
+        if StepApprover.objects.filter(step__approval=approval, step__index__lt=approval.current_step, user=user).exists():
             raise ApplicationError(_("This request has already been decided."), code="conflict")
         raise ApplicationError(_("Only the current step's approvers can decide."), code="not_permitted")
     if mine.decision:
@@ -237,19 +248,30 @@ def approvals_remind(*, now=None) -> int:
     ).filter(Q(approval__reminded_at__isnull=True) | Q(approval__reminded_at__lte=threshold))
     count = 0
     for step in due.select_related("approval", "approval__requester"):
-        with transaction.atomic():
-            approval = step.approval
-            for approver in step.approvers.filter(decided_at__isnull=True).values_list("user_id", flat=True):
-                message_send(
-                    sender=approval.requester,
-                    to_user_id=approver,
-                    app="approval",
-                    body={"approval": approval.pk, "event": "reminder"},
-                    client_id=f"approval:{approval.pk}:remind:{now:%Y%m%d%H}:{approver}"[:64],
-                )
-                count += 1
-            Approval.objects.filter(pk=approval.pk).update(reminded_at=now)
+        try:
+            count += _remind(step, now=now)
+        except Exception:  # one broken request must not stop the others' reminders
+            logger.exception("reminding approval %s failed", step.approval_id)
     return count
+
+
+@transaction.atomic
+def _remind(step: ApprovalStep, *, now) -> int:
+    approval = step.approval
+    approvers = list(
+        step.approvers.filter(decided_at__isnull=True, user__is_active=True).values_list("user_id", flat=True)
+    )
+    for approver in approvers:
+        message_send(
+            from_client=False,
+            sender=approval.requester,
+            to_user_id=approver,
+            app="approval",
+            body={"approval": approval.pk, "event": "reminder"},
+            client_id=f"approval:{approval.pk}:remind:{now:%Y%m%d%H}:{approver}"[:64],
+        )
+    Approval.objects.filter(pk=approval.pk).update(reminded_at=now)
+    return len(approvers)
 
 
 def conversation_permit(a: User, b: User) -> bool:

@@ -4,10 +4,17 @@ from .models import Connection, Conversation, ConversationMember, Message
 
 
 class ConversationMemberInline(admin.TabularInline):
+    """Members are shown, not edited: direct conversations belong to their two people and
+    department conversations follow the address book."""
+
     model = ConversationMember
     extra = 0
-    autocomplete_fields = ["user"]
-    readonly_fields = ["last_read_seq", "joined_at"]
+    can_delete = False
+    fields = ["user", "last_read_seq", "joined_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Conversation)
@@ -28,6 +35,10 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Message._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would leave a gap in the conversation's seqs; senders recall instead.
         return False
 
 

@@ -7,14 +7,11 @@ commits.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-
-logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
 _subscribers: dict[str, list[Handler]] = defaultdict(list)
@@ -35,8 +32,6 @@ def unsubscribe(name: str, handler: Handler) -> None:
 
 
 def publish_on_commit(name: str, payload: dict[str, Any]) -> None:
-    def deliver() -> None:
-        for handler in list(_subscribers[name]):
-            handler(dict(payload))
-
-    transaction.on_commit(deliver)
+    # Each subscriber on its own: one failing (it is logged) does not stop the others.
+    for handler in list(_subscribers[name]):
+        transaction.on_commit(lambda handler=handler: handler(dict(payload)), robust=True)

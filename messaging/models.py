@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -100,7 +101,7 @@ class Message(models.Model):
     app = models.CharField(_("application"), max_length=32, default="chat", db_index=True)
     body = models.JSONField(_("body"), default=dict)
     client_id = models.CharField(_("client id"), max_length=64)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
     recalled_at = models.DateTimeField(_("recalled"), null=True, blank=True)
 

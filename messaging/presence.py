@@ -37,7 +37,6 @@ class PresenceRegistry(Protocol):
     async def set(self, user_id: int, channel: str, status: str) -> tuple[str, str]: ...
     async def remove(self, user_id: int, channel: str) -> tuple[str, str]: ...
     async def statuses(self, user_ids: list[int]) -> dict[int, str]: ...
-    async def where(self, user_id: int) -> dict[str, str]: ...
 
 
 class MemoryPresence:
@@ -63,9 +62,6 @@ class MemoryPresence:
 
     async def statuses(self, user_ids: list[int]) -> dict[int, str]:
         return {uid: self._status(uid) for uid in user_ids if uid in self._entries}
-
-    async def where(self, user_id: int) -> dict[str, str]:
-        return {channel: self.worker for channel in self._entries.get(user_id, {})}
 
 
 class RedisPresence:
@@ -164,10 +160,6 @@ class RedisPresence:
             if status != OFFLINE:
                 result[uid] = status
         return result
-
-    async def where(self, user_id: int) -> dict[str, str]:
-        entries = (await self._live_entries([user_id])).get(user_id, {})
-        return {channel: worker for channel, (_status, worker) in entries.items()}
 
 
 @functools.cache

@@ -16,11 +16,12 @@ class TokenBucket:
         self.capacity = capacity
         self.rate = rate
         self.tokens = capacity
-        self.stamp = time.monotonic()
+        # Wall-clock time: a bucket kept in the shared cache is read on other machines.
+        self.stamp = time.time()
 
     def take(self, cost: float = 1.0) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        now = time.time()
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.stamp) * self.rate)
         self.stamp = now
         if self.tokens >= cost:
             self.tokens -= cost

@@ -67,16 +67,17 @@ class AppHandler:
     app: str = ""
     renderer: str = ""
     chat_include: str = ""
+    #: Whether clients may send messages of this app themselves (over the socket or REST),
+    #: or only the app's own services may.
+    client_sendable: bool = True
+    #: Whether a sender may edit such a message afterwards.
+    editable: bool = True
 
     def clean(self, body: dict[str, Any], *, sender: User, conversation: Conversation) -> dict[str, Any]:
         return body
 
     def on_stored(self, message: Message) -> None:
         """Called after commit for each new message of this app."""
-
-    def preview(self, body: dict[str, Any]) -> str:
-        """A short plain-text summary, for notifications and conversation lists."""
-        return str(body.get("text") or body.get("title") or "")[:140]
 
 
 app_handlers: Registry[AppHandler] = Registry("app handler")
@@ -89,16 +90,15 @@ def register_app_handler(handler: AppHandler) -> AppHandler:
     return app_handlers.register(handler.app, handler)
 
 
-# Apps may permit a direct conversation that the visibility rules alone would not (an
-# approval between a requester and an approver, say). Each permit is a function of the
-# two users.
-conversation_permits: list = []
+# An app may let two people exchange its own messages where the visibility rules alone
+# would not (an approval's requester and approver, say): a permit, keyed by the app,
+# is a function of the two users. It never opens the conversation to other apps.
+conversation_permits: Registry = Registry("conversation permit")
 
 
-def register_conversation_permit(permit) -> None:
-    if permit not in conversation_permits:
-        conversation_permits.append(permit)
+def register_conversation_permit(app: str, permit) -> None:
+    conversation_permits.register(app, permit)
 
 
-def conversation_permitted_by_apps(a: User, b: User) -> bool:
-    return any(permit(a, b) for permit in conversation_permits)
+def conversation_permitted_by_app(a: User, b: User, *, app: str) -> bool:
+    return app in conversation_permits and conversation_permits.get(app)(a, b)

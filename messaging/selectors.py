@@ -28,10 +28,6 @@ def conversation_member_ids(conversation_id: int) -> list[int]:
     return list(ConversationMember.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
 
 
-def conversation_ids_for_user(*, user: User) -> list[int]:
-    return list(ConversationMember.objects.filter(user=user).values_list("conversation_id", flat=True))
-
-
 def conversation_list_for_user(*, user: User, conversation_id: int | None = None) -> list[dict]:
     """My conversations with members, unread counts and the last message, newest first."""
     memberships = (

@@ -21,7 +21,7 @@ from . import metrics
 from .frames import message_frame, message_update_frame
 from .models import Connection, Conversation, ConversationMember, Message
 from .realtime import event, publish_on_commit
-from .registry import app_handlers, conversation_permitted_by_apps
+from .registry import app_handlers, conversation_permitted_by_app
 from .selectors import conversation_access, conversation_member_ids, last_message_id_for_user
 
 MAX_BODY_BYTES = 64 * 1024
@@ -47,11 +47,10 @@ def check_body(body: Any) -> dict[str, Any]:
     """The transport's only look at a body: it is an object, and not too large."""
     if not isinstance(body, dict):
         raise ApplicationError(_("body must be a JSON object."), code="invalid")
-    encoded = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    if "\\u0000" in encoded:
+    if _contains_nul(body):
         # PostgreSQL cannot store NUL characters in JSON.
         raise ApplicationError(_("The message contains a NUL character."), code="invalid")
-    size = len(encoded.encode())
+    size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_BODY_BYTES:
         raise ApplicationError(
             _("The message is too large (%(size)d bytes; at most %(max)d).")
@@ -59,6 +58,16 @@ def check_body(body: Any) -> dict[str, Any]:
             code="too_large",
         )
     return body
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
 
 
 def _user_get_active(user_id: Any) -> User:
@@ -72,12 +81,12 @@ def _user_get_active(user_id: Any) -> User:
 # --- conversations --------------------------------------------------------------------
 
 
-def conversation_get_or_create_direct(*, user: User, other_id: Any) -> Conversation:
+def conversation_get_or_create_direct(*, user: User, other_id: Any, app: str = "chat") -> Conversation:
     """The direct conversation of two people who may talk, created on first use."""
     other = _user_get_active(other_id)
     if other.pk == user.pk:
         raise ApplicationError(_("You cannot open a conversation with yourself."), code="invalid")
-    if not _may_write(user, other):
+    if not _may_write(user, other, app=app):
         raise ApplicationError(
             _("You may not start a conversation with %(name)s.") % {"name": other.name},
             code="not_permitted",
@@ -85,9 +94,9 @@ def conversation_get_or_create_direct(*, user: User, other_id: Any) -> Conversat
     return _direct_conversation(user.pk, other.pk)
 
 
-def _may_write(user: User, other: User) -> bool:
-    """The visibility rules, or a reason an app has to let two people talk."""
-    return policy.may_talk(user, other) or conversation_permitted_by_apps(user, other)
+def _may_write(user: User, other: User, *, app: str) -> bool:
+    """The visibility rules, or an app's reason to let two people exchange its messages."""
+    return policy.may_talk(user, other) or conversation_permitted_by_app(user, other, app=app)
 
 
 def _direct_conversation(a_id: int, b_id: int) -> Conversation:
@@ -178,17 +187,17 @@ def department_conversations_sync(*, department_ids: set[int] | None = None) -> 
 # --- messages -------------------------------------------------------------------------
 
 
-def _conversation_for_send(*, sender: User, conversation_id: Any, to_user_id: Any) -> Conversation:
+def _conversation_for_send(*, sender: User, conversation_id: Any, to_user_id: Any, app: str) -> Conversation:
     if (conversation_id is None) == (to_user_id is None):
         raise ApplicationError(_("Give either a conversation or a recipient (to)."), code="invalid")
     if to_user_id is not None:
-        return conversation_get_or_create_direct(user=sender, other_id=to_user_id)
+        return conversation_get_or_create_direct(user=sender, other_id=to_user_id, app=app)
     conversation = conversation_access(user=sender, conversation_id=conversation_id)
     if conversation.kind == Conversation.Kind.DIRECT:
         # The rules may have changed since the conversation began.
-        other_id = next(m for m in conversation_member_ids(conversation.pk) if m != sender.pk)
-        other = User.objects.filter(pk=other_id).first()
-        if other is None or not _may_write(sender, other):
+        other_id = next((m for m in conversation_member_ids(conversation.pk) if m != sender.pk), None)
+        other = User.objects.filter(pk=other_id).first() if other_id else None
+        if other is None or not _may_write(sender, other, app=app):
             raise ApplicationError(_("You may no longer write to this person."), code="not_permitted")
     return conversation
 
@@ -202,23 +211,32 @@ def message_send(
     conversation_id: Any = None,
     to_user_id: Any = None,
     origin: str | None = None,
+    from_client: bool = True,
 ) -> SendResult:
     """Store a message and deliver it to every connection of every member.
 
     Idempotent by ``(sender, client_id)``: a repeat returns the first message and stores
     nothing. Returns only after commit, so an ack built from the result is truthful.
+    ``from_client=False`` is for an app's own services, which may send messages that
+    clients may not (approval cards, say).
     """
     client_id = _check_client_id(client_id)
     body = check_body(body)
     if not isinstance(app, str):
         raise ApplicationError(_("app must be a string."), code="invalid")
     handler = app_handlers.get(app)
+    if from_client and not handler.client_sendable:
+        raise ApplicationError(
+            _("Messages of %(app)r are sent by the application itself.") % {"app": app}, code="not_permitted"
+        )
 
     existing = Message.objects.filter(sender=sender, client_id=client_id).first()
     if existing is not None:
         return SendResult(existing, created=False)
 
-    conversation = _conversation_for_send(sender=sender, conversation_id=conversation_id, to_user_id=to_user_id)
+    conversation = _conversation_for_send(
+        sender=sender, conversation_id=conversation_id, to_user_id=to_user_id, app=app
+    )
     body = handler.clean(body, sender=sender, conversation=conversation)
     try:
         message = _message_store(conversation=conversation, sender=sender, app=app, body=body, client_id=client_id, origin=origin)
@@ -254,7 +272,7 @@ def _message_store(
     members = conversation_member_ids(conversation.pk)
     publish_on_commit(members, event("message.new", message_frame(message), origin=origin, id=message.pk))
     handler = app_handlers.get(app)
-    transaction.on_commit(lambda: handler.on_stored(message))
+    transaction.on_commit(lambda: handler.on_stored(message), robust=True)
     transaction.on_commit(lambda: metrics.MESSAGES_STORED.labels(app=app).inc())
     return message
 
@@ -284,6 +302,8 @@ def message_edit(*, user: User, message_id: Any, body: Any) -> Message:
         user=user, message_id=message_id, window_seconds=settings.MESSAGE_EDIT_WINDOW_SECONDS
     )
     handler = app_handlers.get(message.app)
+    if not handler.editable:
+        raise ApplicationError(_("This kind of message cannot be edited."), code="not_permitted")
     message.body = handler.clean(check_body(body), sender=user, conversation=message.conversation)
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "edited_at"])

@@ -110,7 +110,7 @@ class ApprovalListCreateApi(APIView):
 
         template = serializers.CharField(max_length=64)
         data = serializers.JSONField()
-        client_id = serializers.CharField(max_length=64)
+        client_id = serializers.CharField(max_length=64, trim_whitespace=False)
 
     @extend_schema(
         parameters=[OpenApiParameter("box", str, enum=list(selectors.BOXES), description="Default: pending.")],

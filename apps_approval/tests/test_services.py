@@ -253,3 +253,27 @@ def test_the_reminder_is_a_beat_task(demo, run_on_commit, settings):
     approval.steps.update(started_at=timezone.now() - timedelta(hours=3))
     # Run through Celery's task machinery, in this process whatever the broker.
     assert run_on_commit(lambda: remind_pending.apply().get()) == 1
+
+
+def test_a_later_step_approver_is_not_permitted_yet(demo, run_on_commit):
+    approval = submit(run_on_commit, demo["alice"], "leave", **leave(5))
+    with pytest.raises(ApplicationError) as error:
+        services.approval_decide(user=demo["president"], approval_id=approval.pk, decision="approve")
+    assert error.value.code == "not_permitted"
+
+
+def test_item_amounts_must_be_finite(demo):
+    for amount in ("Infinity", "NaN", -5):
+        with pytest.raises(ApplicationError) as error:
+            services.approval_submit(requester=demo["carol"], template_code="expense", client_id=str(uuid.uuid4()),
+                                     data={"amount": 5, "currency": "CNY", "items": [{"description": "x", "amount": amount}]})
+        assert error.value.extra["field"] == "items"
+
+
+def test_an_approval_only_opens_the_conversation_to_its_cards(demo, run_on_commit):
+    from messaging.services import message_send
+
+    submit(run_on_commit, demo["alice"], "leave", **leave(5))
+    with pytest.raises(ApplicationError) as error:
+        message_send(sender=demo["alice"], to_user_id=demo["president"].id, body={"text": "hello boss"}, client_id="chat-1")
+    assert error.value.code == "not_permitted"

@@ -135,7 +135,7 @@ class MessageSendApi(APIView):
         class Meta:
             ref_name = "MessageSend"
 
-        client_id = serializers.CharField(max_length=64)
+        client_id = serializers.CharField(max_length=64, trim_whitespace=False)
         conversation = serializers.IntegerField(required=False)
         to = serializers.IntegerField(required=False)
         app = serializers.CharField(max_length=32, default="chat")

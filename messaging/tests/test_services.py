@@ -69,3 +69,29 @@ def test_department_sync_is_idempotent(demo):
     assert before == 6  # the root and its five departments
     services.department_conversations_sync()
     assert Conversation.objects.filter(kind="department").count() == before
+
+
+def test_a_literal_backslash_u_is_just_text(demo):
+    message = send(demo["alice"], to_user_id=demo["bob"].id, body={"text": "write \\u0000 for NUL"}).message
+    assert message.body["text"] == "write \\u0000 for NUL"
+
+
+def test_apps_may_keep_their_messages_to_themselves(demo):
+    from messaging.registry import AppHandler, app_handlers, register_app_handler
+
+    class SystemNotice(AppHandler):
+        app = "system_notice"
+        client_sendable = False
+        editable = False
+
+    register_app_handler(SystemNotice())
+    try:
+        with pytest.raises(ApplicationError) as error:
+            send(demo["alice"], to_user_id=demo["bob"].id, app="system_notice", body={"text": "hi"})
+        assert error.value.code == "not_permitted"
+        message = send(demo["alice"], to_user_id=demo["bob"].id, app="system_notice", body={"text": "hi"}, from_client=False).message
+        with pytest.raises(ApplicationError) as error:
+            services.message_edit(user=demo["alice"], message_id=message.pk, body={"text": "changed"})
+        assert error.value.code == "not_permitted"
+    finally:
+        app_handlers.unregister("system_notice")
