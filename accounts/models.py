@@ -16,6 +16,11 @@ class User(AbstractUser):
     title = models.CharField(_("title"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=64, blank=True)
     avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+    is_service_account = models.BooleanField(
+        _("service account"),
+        default=False,
+        help_text=_("An account that office apps and integrations send from; it cannot sign in."),
+    )
     language = models.CharField(
         _("language"),
         max_length=16,

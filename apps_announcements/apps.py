@@ -6,3 +6,12 @@ class AppsAnnouncementsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps_announcements"
     verbose_name = _("Announcements")
+
+    def ready(self) -> None:
+        from messaging.registry import register_app_handler, register_conversation_permit
+
+        from .handlers import AnnouncementHandler
+        from .services import conversation_permit
+
+        register_app_handler(AnnouncementHandler())
+        register_conversation_permit("announcement", conversation_permit)

@@ -25,7 +25,7 @@ def primary_department_for_user(*, user: User) -> Department | None:
 def people_queryset() -> QuerySet[User]:
     """Active users with what a person card shows, in a fixed number of queries."""
     return (
-        User.objects.filter(is_active=True)
+        User.objects.filter(is_active=True, is_service_account=False)
         .annotate(is_manager=Exists(Department.objects.filter(manager=OuterRef("pk"))))
         .prefetch_related(
             Prefetch(

@@ -302,6 +302,10 @@ CELERY_BEAT_SCHEDULE = {
     "approvals-remind": {"task": "apps_approval.tasks.remind_pending", "schedule": 3600.0},
     "approvals-discard-unused-files": {"task": "apps_approval.tasks.discard_unused_files", "schedule": 86400.0},
 }
+# Members of these departments may announce to the whole company; a manager may announce
+# to the departments they manage. Large audiences are delivered in batches of this size.
+ANNOUNCE_TO_EVERYONE_DEPARTMENTS = env_list("ANNOUNCE_TO_EVERYONE_DEPARTMENTS", "hr,office")
+ANNOUNCEMENT_BATCH_SIZE = env_int("ANNOUNCEMENT_BATCH_SIZE", 200)
 # Staff and these addresses may read /metrics.
 METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
 

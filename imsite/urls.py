@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("contacts.api.urls")),
     path("", include("messaging.api.urls")),
     path("", include("apps_approval.api.urls")),
+    path("", include("apps_announcements.api.urls")),
 ]
 
 urlpatterns = [

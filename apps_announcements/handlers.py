@@ -1,0 +1,33 @@
+"""The ``announcement`` application attribute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from imsite.errors import ApplicationError, is_number
+from messaging.registry import AppHandler
+
+from .models import Announcement
+
+
+class AnnouncementHandler(AppHandler):
+    app = "announcement"
+    # Announcements are delivered by their own workflow, never sent or edited by clients.
+    client_sendable = False
+    editable = False
+
+    def clean(self, body: dict[str, Any], *, sender, conversation) -> dict[str, Any]:
+        announcement_id = body.get("announcement")
+        announcement = Announcement.objects.filter(pk=announcement_id).first() if is_number(announcement_id) else None
+        if announcement is None:
+            raise ApplicationError(_("An announcement message names an announcement."), code="invalid")
+        return {
+            "announcement": announcement.pk,
+            "title": announcement.title,
+            "html": announcement.body_html,
+            "pinned": announcement.pinned,
+            "requires_confirmation": announcement.requires_confirmation,
+            "expires_at": announcement.expires_at.isoformat() if announcement.expires_at else None,
+        }
