@@ -87,3 +87,14 @@ def user_update_preferences(*, user: User, language: str | None = None) -> User:
     if fields:
         user.save(update_fields=fields)
     return user
+
+
+def service_account_get_or_create(*, username: str, display_name: str) -> User:
+    """An account that an office app or an integration sends messages from; it cannot sign in."""
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"display_name": display_name, "is_service_account": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

@@ -6,3 +6,15 @@ class AppsAttendanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "apps_attendance"
     verbose_name = _("Attendance")
+
+    def ready(self) -> None:
+        from messaging import bus
+        from messaging.registry import register_app_handler, register_conversation_permit
+
+        from .handlers import AttendanceHandler
+        from .services import conversation_permit, leave_approved
+
+        register_app_handler(AttendanceHandler())
+        register_conversation_permit("attendance", conversation_permit)
+        # Approved leave and punch corrections arrive as the approvals' domain event.
+        bus.subscribe("approval.approved")(leave_approved)

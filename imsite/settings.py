@@ -144,8 +144,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
         }
     )
-    # Tests use a file too, not shared-cache memory, so that threads lock it as in production.
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")
+    # Tests use a file too, not shared-cache memory, so that threads lock it as in production
+    # (one per test run, so that two runs in one checkout do not meet).
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # See imsite.db: SQLite is called from one thread, PostgreSQL from a pool.
 DB_THREAD_SENSITIVE = env_bool(

@@ -1,0 +1,157 @@
+"""Writes for attendance: punches, approved leave and corrections, and each day's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.services import service_account_get_or_create
+from contacts.models import Department
+from contacts.selectors import primary_department_for_user
+from imsite.errors import ApplicationError
+from messaging.services import message_send
+
+from .models import DayResult, Holiday, Leave, PersonSchedule, Punch, WorkSchedule
+
+SERVICE_USERNAME = "attendance"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    work_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    grace_minutes: int = 10
+    flexible_minutes: int = 0
+
+
+def schedule_for(user: User) -> Schedule:
+    """The person's own schedule, else their department's (or the nearest above), else 9–18."""
+    own = PersonSchedule.objects.filter(user=user).first()
+    source = own
+    if source is None:
+        department = primary_department_for_user(user=user)
+        while department is not None and source is None:
+            source = WorkSchedule.objects.filter(department=department).first()
+            department = Department.objects.get_parent(department)
+    if source is None:
+        return Schedule()
+    return Schedule(tuple(source.work_days), source.start, source.end, source.grace_minutes, source.flexible_minutes)
+
+
+def is_workday(day: date, schedule: Schedule) -> bool:
+    holiday = Holiday.objects.filter(date=day).first()
+    if holiday is not None:
+        return holiday.is_workday
+    return day.weekday() in schedule.work_days
+
+
+def _local(day: date, at: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at))
+
+
+def day_result_compute(*, user: User, day: date, closed: bool = True) -> DayResult:
+    """The day's status from punches, schedule, holidays and approved leave.
+
+    ``closed``: the day is over, so a day without punches is an absence (an open day is
+    only missing its punches so far)."""
+    schedule = schedule_for(user)
+    start_of_day = _local(day, time(0, 0))
+    punches = list(Punch.objects.filter(user=user, at__gte=start_of_day, at__lt=start_of_day + timedelta(days=1)))
+    first_in = min((p.at for p in punches if p.kind == Punch.Kind.CHECK_IN), default=None)
+    last_out = max((p.at for p in punches if p.kind == Punch.Kind.CHECK_OUT), default=None)
+    late = early = 0
+    if not is_workday(day, schedule):
+        status = DayResult.Status.REST_DAY
+    elif Leave.objects.filter(user=user, start__lte=day, end__gte=day).exists():
+        status = DayResult.Status.ON_LEAVE
+    elif first_in is None and last_out is None:
+        status = DayResult.Status.ABSENT if closed else DayResult.Status.MISSING_PUNCH
+    elif first_in is None or last_out is None:
+        status = DayResult.Status.MISSING_PUNCH
+    else:
+        start, end = _local(day, schedule.start), _local(day, schedule.end)
+        # A flexible start moves the end by as much as the arrival was late, within the window.
+        shift = min(max(timedelta(0), first_in - start), timedelta(minutes=schedule.flexible_minutes))
+        due_in, due_out = start + shift, end + shift
+        if first_in > due_in + timedelta(minutes=schedule.grace_minutes):
+            late = int((first_in - due_in).total_seconds() // 60)
+        if last_out < due_out:
+            early = int((due_out - last_out).total_seconds() // 60)
+        status = (
+            DayResult.Status.LATE if late else DayResult.Status.EARLY_LEAVE if early else DayResult.Status.NORMAL
+        )
+    result, _created = DayResult.objects.update_or_create(
+        user=user,
+        date=day,
+        defaults={
+            "status": status,
+            "minutes_late": late,
+            "minutes_early": early,
+            "first_in": first_in,
+            "last_out": last_out,
+        },
+    )
+    return result
+
+
+@transaction.atomic
+def punch_record(*, user: User, kind: str, source: str, address: str | None = None, at: datetime | None = None) -> Punch:
+    """Check in or out now, and confirm it in the person's conversation with Attendance."""
+    if kind not in Punch.Kind.values:
+        raise ApplicationError(_("kind must be check_in or check_out."), code="invalid")
+    punch = Punch.objects.create(user=user, kind=kind, source=source, address=address, at=at or timezone.now())
+    day = timezone.localdate(punch.at)
+    day_result_compute(user=user, day=day, closed=False)
+    message_send(
+        from_client=False,
+        sender=service_account_get_or_create(username=SERVICE_USERNAME, display_name="Attendance"),
+        to_user_id=user.pk,
+        app="attendance",
+        body={"punch": punch.pk},
+        client_id=f"attendance:punch:{punch.pk}",
+    )
+    return punch
+
+
+def _days(start: date, end: date):
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def leave_approved(payload: dict[str, Any]) -> None:
+    """The approvals' ``approval.approved`` event: record leave and punch corrections."""
+    user = User.objects.filter(pk=payload["requester"]).first()
+    if user is None:
+        return
+    data = payload["data"]
+    if payload["template"] == "leave":
+        start, end = date.fromisoformat(data["start"]), date.fromisoformat(data["end"])
+        Leave.objects.get_or_create(
+            approval_id=payload["approval"],
+            defaults={"user": user, "start": start, "end": end, "leave_type": data.get("leave_type", "")},
+        )
+        for day in _days(start, end):
+            if day <= timezone.localdate():
+                day_result_compute(user=user, day=day)
+    elif payload["template"] == "punch_correction":
+        day = date.fromisoformat(data["date"])
+        at = _local(day, time.fromisoformat(data["time"]))
+        Punch.objects.get_or_create(
+            approval_id=payload["approval"],
+            defaults={"user": user, "kind": data.get("kind", Punch.Kind.CHECK_IN), "at": at, "source": Punch.Source.CORRECTION},
+        )
+        day_result_compute(user=user, day=day, closed=day < timezone.localdate())
+
+
+def conversation_permit(a: User, b: User) -> bool:
+    """The attendance account may confirm punches to anyone."""
+    return a.is_service_account and a.username == SERVICE_USERNAME

@@ -1,0 +1,32 @@
+import pytest
+
+from apps_attendance.models import Punch
+
+pytestmark = pytest.mark.django_db
+
+
+def test_check_in_and_out(demo, api_for):
+    bob = api_for(demo["bob"])
+    checked_in = bob.post("/api/v1/attendance/check-in/")
+    assert checked_in.status_code == 201 and checked_in.json()["kind"] == "check_in"
+    assert checked_in.json()["source"] == "api" and checked_in.json()["address"] == "127.0.0.1"
+    assert bob.post("/api/v1/attendance/check-out/").status_code == 201
+    assert Punch.objects.filter(user=demo["bob"]).count() == 2
+
+
+def test_days_for_me_and_for_my_department(demo, api_for):
+    api_for(demo["alice"]).post("/api/v1/attendance/check-in/")
+    from django.utils import timezone
+
+    month = timezone.localdate().strftime("%Y-%m")
+    mine = api_for(demo["alice"]).get("/api/v1/attendance/days/", {"month": month}).json()
+    today = next(d for d in mine if d["date"] == timezone.localdate().isoformat())
+    assert today["punches"][0]["kind"] == "check_in" and today["status"] in ("missing_punch", "rest_day")
+    team = api_for(demo["dev_lead"]).get("/api/v1/attendance/days/", {"month": month, "department": "dev"}).json()
+    assert {d["user"] for d in team} == {"dev_lead", "alice", "bob"}
+    assert api_for(demo["dev_lead"]).get("/api/v1/attendance/days/", {"month": month, "user": "alice"}).status_code == 200
+    for params in ({"department": "sales"}, {"user": "carol"}):
+        refused = api_for(demo["dev_lead"]).get("/api/v1/attendance/days/", {"month": month, **params})
+        assert refused.status_code == 403 and refused.json()["code"] == "not_permitted"
+    assert api_for(demo["alice"]).get("/api/v1/attendance/days/", {"month": month, "department": "dev"}).status_code == 403
+    assert api_for(demo["alice"]).get("/api/v1/attendance/days/", {"month": "November"}).status_code == 400
