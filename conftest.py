@@ -36,6 +36,17 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks run in the test's process, through Celery's machinery, whatever the broker."""
+    from imsite.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     from django.core.cache import cache
 
