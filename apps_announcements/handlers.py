@@ -14,6 +14,8 @@ from .models import Announcement
 
 class AnnouncementHandler(AppHandler):
     app = "announcement"
+    chat_banner = "apps_announcements/pinned_banner.html"
+    chat_include = "apps_announcements/chat_include.html"
     # Announcements are delivered by their own workflow, never sent or edited by clients.
     client_sendable = False
     editable = False
@@ -30,4 +32,6 @@ class AnnouncementHandler(AppHandler):
             "pinned": announcement.pinned,
             "requires_confirmation": announcement.requires_confirmation,
             "expires_at": announcement.expires_at.isoformat() if announcement.expires_at else None,
+            # Sent again to those who have not confirmed (or read) it yet.
+            "reminder": body.get("reminder") is True,
         }

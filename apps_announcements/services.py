@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from contacts.models import Department, Membership
+from contacts.models import Department
 from imsite.errors import ApplicationError, require_number
 from messaging.handlers import render_markdown
 from messaging.services import message_send
 
 from .models import Announcement, Recipient
-from .selectors import audience_user_ids, departments_with_subdepartments
+from .selectors import (
+    access_announcement_receipts,
+    audience_user_ids,
+    departments_user_may_address,
+    may_announce_to_everyone,
+)
 
 SERVICE_USERNAME = "announcements"
 
@@ -56,14 +63,11 @@ def _check_audience(audience: Any) -> dict:
 def check_may_announce(*, author: User, audience: dict) -> None:
     """HR and the president's office (ANNOUNCE_TO_EVERYONE_DEPARTMENTS) may announce to
     everyone; a manager to the departments they manage and those below; nobody else."""
-    to_everyone = Membership.objects.filter(
-        user=author, department__code__in=settings.ANNOUNCE_TO_EVERYONE_DEPARTMENTS
-    ).exists()
-    if to_everyone:
+    if may_announce_to_everyone(author):
         return
     if audience.get("everyone"):
         raise ApplicationError(_("You may not announce to the whole company."), code="not_permitted")
-    mine = set(departments_with_subdepartments(Department.objects.filter(manager=author)).values_list("code", flat=True))
+    mine = set(departments_user_may_address(author).values_list("code", flat=True))
     if not set(audience["departments"]) <= mine:
         raise ApplicationError(_("You may only announce to departments you manage."), code="not_permitted")
 
@@ -76,6 +80,10 @@ def _expiry(value: Any) -> datetime | None:
         raise ApplicationError(_("expires_at must be a date and time."), code="invalid_field", extra={"field": "expires_at"})
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
+    if parsed <= timezone.now():
+        raise ApplicationError(
+            _("The expiry must be in the future."), code="invalid_field", extra={"field": "expires_at"}
+        )
     return parsed
 
 
@@ -188,6 +196,39 @@ def announcement_confirm(*, user: User, announcement_id: Any) -> Recipient:
     if fields:
         recipient.save(update_fields=fields)
     return recipient
+
+
+def announcement_remind_unconfirmed(*, user: User, announcement_id: Any, run_id: str | None = None) -> int:
+    """Send the announcement again, marked as a reminder, to everyone it reached who has not
+    confirmed it (or not read it, when no confirmation is asked for); returns how many.
+
+    The author and administrators only. Each run is a new set of messages; a run repeated
+    with the same ``run_id`` (a form sent twice) sends nothing more.
+    """
+    announcement = access_announcement_receipts(user=user, announcement_id=announcement_id)
+    if announcement.expires_at is not None and announcement.expires_at <= timezone.now():
+        raise ApplicationError(_("This announcement has expired."), code="conflict")
+    pending = Q(confirmed_at__isnull=True) if announcement.requires_confirmation else Q(read_at__isnull=True)
+    # Only people the announcement has reached: a reminder must not arrive before the
+    # announcement itself while delivery is still under way.
+    user_ids = list(
+        Recipient.objects.filter(pending, announcement=announcement, delivered_at__isnull=False, user__is_active=True)
+        .exclude(user_id=announcement.author_id)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+    run = "".join(c for c in str(run_id or "") if c.isascii() and c.isalnum())[:16] or uuid.uuid4().hex[:16]
+    sender = service_account()
+    for user_id in user_ids:
+        message_send(
+            from_client=False,
+            sender=sender,
+            to_user_id=user_id,
+            app="announcement",
+            body={"announcement": announcement.pk, "reminder": True},
+            client_id=f"announcement:{announcement.pk}:remind:{run}:{user_id}"[:64],
+        )
+    return len(user_ids)
 
 
 def conversation_permit(a: User, b: User) -> bool:

@@ -67,6 +67,8 @@ class AppHandler:
     app: str = ""
     renderer: str = ""
     chat_include: str = ""
+    #: A template shown above the chat (pinned announcements, say).
+    chat_banner: str = ""
     #: Whether clients may send messages of this app themselves (over the socket or REST),
     #: or only the app's own services may.
     client_sendable: bool = True

@@ -21,6 +21,7 @@ def chat(request: HttpRequest) -> HttpResponse:
             "config_json": {"ws_path": "/ws/", "max_body_bytes": MAX_BODY_BYTES, "page_size": 50},
             # Each office app's client-side renderer, named by its handler.
             "app_includes": [h.chat_include for h in app_handlers.values() if h.chat_include],
+            "app_banners": [h.chat_banner for h in app_handlers.values() if h.chat_banner],
         },
     )
 
