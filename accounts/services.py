@@ -89,6 +89,16 @@ def user_update_preferences(*, user: User, language: str | None = None) -> User:
     return user
 
 
+def service_account_permit(username: str):
+    """A conversation permit (see messaging.registry) for an app's service account: it may
+    bring that app's messages to anyone."""
+
+    def permit(a: User, b: User) -> bool:
+        return a.is_service_account and a.username == username
+
+    return permit
+
+
 def service_account_get_or_create(*, username: str, display_name: str) -> User:
     """An account that an office app or an integration sends messages from; it cannot sign in."""
     user, created = User.objects.get_or_create(

@@ -14,8 +14,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import service_account_get_or_create, service_account_permit
 from contacts.models import Department
-from imsite.errors import ApplicationError, require_number
+from imsite.errors import ApplicationError, require_client_id, require_number
 from messaging.handlers import render_markdown
 from messaging.services import message_send
 
@@ -32,14 +33,7 @@ SERVICE_USERNAME = "announcements"
 
 def service_account() -> User:
     """The account announcements are sent from (it cannot sign in)."""
-    user, created = User.objects.get_or_create(
-        username=SERVICE_USERNAME,
-        defaults={"display_name": "Announcements", "is_active": True, "is_service_account": True},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
+    return service_account_get_or_create(username=SERVICE_USERNAME, display_name="Announcements")
 
 
 def _check_audience(audience: Any) -> dict:
@@ -100,8 +94,7 @@ def announcement_publish(
     expires_at: Any = None,
 ) -> tuple[Announcement, bool]:
     """Store an announcement and hand its delivery to Celery, in batches; returns at once."""
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
-        raise ApplicationError(_("client_id must be a string of 1 to 64 characters."), code="invalid")
+    require_client_id(client_id)
     existing = Announcement.objects.filter(author=author, client_id=client_id).first()
     if existing is not None:
         return existing, False
@@ -231,6 +224,5 @@ def announcement_remind_unconfirmed(*, user: User, announcement_id: Any, run_id:
     return len(user_ids)
 
 
-def conversation_permit(a: User, b: User) -> bool:
-    """The announcements account may bring announcements to anyone."""
-    return a.is_service_account and a.username == SERVICE_USERNAME
+# The announcements account may bring announcements to anyone.
+conversation_permit = service_account_permit(SERVICE_USERNAME)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from imsite.errors import ApplicationError, require_number
+from imsite.errors import ApplicationError, require_client_id, require_number
 from messaging import bus
 from messaging.realtime import publish_app_event_on_commit
 from messaging.services import message_send
@@ -124,8 +124,7 @@ def _finish(approval: Approval, *, actor: User, action: str, comment: str) -> No
 @transaction.atomic
 def approval_submit(*, requester: User, template_code: Any, data: Any, client_id: Any) -> tuple[Approval, bool]:
     """File a request and send it to the first step's approvers. Idempotent by client_id."""
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
-        raise ApplicationError(_("client_id must be a string of 1 to 64 characters."), code="invalid")
+    require_client_id(client_id)
     existing = Approval.objects.filter(requester=requester, client_id=client_id).first()
     if existing is not None:
         return existing, False

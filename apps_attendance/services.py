@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.services import service_account_get_or_create
+from accounts.services import service_account_get_or_create, service_account_permit
 from contacts.models import Department
 from contacts.selectors import primary_department_for_user
 from imsite.errors import ApplicationError
@@ -152,6 +152,5 @@ def leave_approved(payload: dict[str, Any]) -> None:
         day_result_compute(user=user, day=day, closed=day < timezone.localdate())
 
 
-def conversation_permit(a: User, b: User) -> bool:
-    """The attendance account may confirm punches to anyone."""
-    return a.is_service_account and a.username == SERVICE_USERNAME
+# The attendance account may confirm punches to anyone.
+conversation_permit = service_account_permit(SERVICE_USERNAME)

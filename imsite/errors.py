@@ -48,6 +48,18 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+MAX_CLIENT_ID = 64
+
+
+def require_client_id(value: Any) -> str:
+    """A client's own name for a request (idempotency key), or an ``invalid`` error."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_CLIENT_ID:
+        raise ApplicationError(
+            _("client_id must be a string of 1 to %(n)d characters.") % {"n": MAX_CLIENT_ID}, code="invalid"
+        )
+    return value
+
+
 def require_number(value: Any, field: str, *, minimum: int | None = None) -> int:
     """``value`` as an integer id or count from client input, or an ``invalid`` error."""
     if not is_number(value) or (minimum is not None and value < minimum):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contacts import policy
 from contacts.models import Department, Membership
-from imsite.errors import ApplicationError, is_number, require_number
+from imsite.errors import ApplicationError, is_number, require_client_id, require_number
 
 from . import metrics
 from .frames import message_frame, message_update_frame
@@ -25,22 +25,12 @@ from .registry import app_handlers, conversation_permitted_by_app
 from .selectors import conversation_access, conversation_member_ids, last_message_id_for_user
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_CLIENT_ID = 64
 
 
 @dataclass(frozen=True)
 class SendResult:
     message: Message
     created: bool
-
-
-def _check_client_id(client_id: Any) -> str:
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
-        raise ApplicationError(
-            _("client_id must be a string of 1 to %(n)d characters.") % {"n": MAX_CLIENT_ID},
-            code="invalid",
-        )
-    return client_id
 
 
 def check_body(body: Any) -> dict[str, Any]:
@@ -220,7 +210,7 @@ def message_send(
     ``from_client=False`` is for an app's own services, which may send messages that
     clients may not (approval cards, say).
     """
-    client_id = _check_client_id(client_id)
+    client_id = require_client_id(client_id)
     body = check_body(body)
     if not isinstance(app, str):
         raise ApplicationError(_("app must be a string."), code="invalid")
