@@ -191,9 +191,23 @@ def announcement_confirm(*, user: User, announcement_id: Any) -> Recipient:
     return recipient
 
 
+def _pending_reminder_ids(announcement: Announcement):
+    """Everyone the announcement has reached who has not confirmed it (or not read it, when
+    no confirmation is asked for). Only people it has reached: a reminder must not arrive
+    before the announcement itself while delivery is still under way."""
+    pending = Q(confirmed_at__isnull=True) if announcement.requires_confirmation else Q(read_at__isnull=True)
+    return (
+        Recipient.objects.filter(pending, announcement=announcement, delivered_at__isnull=False, user__is_active=True)
+        .exclude(user_id=announcement.author_id)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+
+
 def announcement_remind_unconfirmed(*, user: User, announcement_id: Any, run_id: str | None = None) -> int:
     """Send the announcement again, marked as a reminder, to everyone it reached who has not
-    confirmed it (or not read it, when no confirmation is asked for); returns how many.
+    confirmed it yet; returns how many will be reminded. The messages go out in Celery
+    batches, as the announcement itself did, never inside the request.
 
     The author and administrators only. Each run is a new set of messages; a run repeated
     with the same ``run_id`` (a form sent twice) sends nothing more.
@@ -201,18 +215,25 @@ def announcement_remind_unconfirmed(*, user: User, announcement_id: Any, run_id:
     announcement = access_announcement_receipts(user=user, announcement_id=announcement_id)
     if announcement.expires_at is not None and announcement.expires_at <= timezone.now():
         raise ApplicationError(_("This announcement has expired."), code="conflict")
-    pending = Q(confirmed_at__isnull=True) if announcement.requires_confirmation else Q(read_at__isnull=True)
-    # Only people the announcement has reached: a reminder must not arrive before the
-    # announcement itself while delivery is still under way.
-    user_ids = list(
-        Recipient.objects.filter(pending, announcement=announcement, delivered_at__isnull=False, user__is_active=True)
-        .exclude(user_id=announcement.author_id)
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-    )
+    count = _pending_reminder_ids(announcement).count()
     run = "".join(c for c in str(run_id or "") if c.isascii() and c.isalnum())[:16] or uuid.uuid4().hex[:16]
+    if count:
+        from .tasks import remind
+
+        transaction.on_commit(lambda: remind.delay(announcement.pk, run, 0))
+    return count
+
+
+def announcement_remind_batch(*, announcement_id: int, run: str, after_user_id: int = 0) -> int | None:
+    """Remind the next batch of those still pending; returns where to continue, or None.
+    Whoever confirms meanwhile is left out; the ``client_id`` makes a repeated run a no-op."""
+    announcement = Announcement.objects.filter(pk=announcement_id).first()
+    if announcement is None:
+        return None
+    size = settings.ANNOUNCEMENT_BATCH_SIZE
+    batch = list(_pending_reminder_ids(announcement).filter(user_id__gt=after_user_id)[: size + 1])
     sender = service_account()
-    for user_id in user_ids:
+    for user_id in batch[:size]:
         message_send(
             from_client=False,
             sender=sender,
@@ -221,7 +242,7 @@ def announcement_remind_unconfirmed(*, user: User, announcement_id: Any, run_id:
             body={"announcement": announcement.pk, "reminder": True},
             client_id=f"announcement:{announcement.pk}:remind:{run}:{user_id}"[:64],
         )
-    return len(user_ids)
+    return batch[size - 1] if len(batch) > size else None
 
 
 # The announcements account may bring announcements to anyone.

@@ -273,7 +273,7 @@ def announcement_remind(request, announcement_id: int):
     if count:
         messages.success(
             request,
-            ngettext("A reminder was sent to %(count)d person.", "A reminder was sent to %(count)d people.", count)
+            ngettext("A reminder is on its way to %(count)d person.", "A reminder is on its way to %(count)d people.", count)
             % {"count": count},
         )
     else:

@@ -40,12 +40,23 @@ def test_may_announce_matches_what_publishing_allows(demo):
     assert not selectors.may_announce(services.service_account())
 
 
-def test_remind_the_ones_who_have_not_confirmed(demo, announce):
+@pytest.fixture
+def remind(django_capture_on_commit_callbacks):
+    """Ask for a reminder run and let its Celery batches run (eagerly, in tests)."""
+
+    def run(user, announcement_id, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.announcement_remind_unconfirmed(user=user, announcement_id=announcement_id, **kwargs)
+
+    return run
+
+
+def test_remind_the_ones_who_have_not_confirmed(demo, announce, remind):
     announcement = announce(demo["erin"], {"departments": ["hr", "dev"]}, requires_confirmation=True)
     services.announcement_confirm(user=demo["bob"], announcement_id=announcement.pk)
     services.announcement_mark_read(user=demo["alice"], announcement_id=announcement.pk)
 
-    count = services.announcement_remind_unconfirmed(user=demo["erin"], announcement_id=announcement.pk)
+    count = remind(demo["erin"], announcement.pk)
 
     # alice read it but did not confirm; the author is not reminded of her own announcement.
     assert count == 3
@@ -55,25 +66,38 @@ def test_remind_the_ones_who_have_not_confirmed(demo, announce):
     assert sent.first().body["title"] == announcement.title and sent.first().body["reminder"] is True
 
     # Each run is a new set of messages; the same run twice sends nothing more.
-    assert services.announcement_remind_unconfirmed(user=demo["erin"], announcement_id=announcement.pk, run_id="r1") == 3
-    assert services.announcement_remind_unconfirmed(user=demo["erin"], announcement_id=announcement.pk, run_id="r1") == 3
+    assert remind(demo["erin"], announcement.pk, run_id="r1") == 3
+    assert remind(demo["erin"], announcement.pk, run_id="r1") == 3
     assert reminders(announcement).count() == 6
 
 
-def test_remind_the_ones_who_have_not_read_when_no_confirmation_is_asked(demo, announce):
+def test_remind_the_ones_who_have_not_read_when_no_confirmation_is_asked(demo, announce, remind):
     announcement = announce(demo["dev_lead"], {"departments": ["dev"]})
     services.announcement_mark_read(user=demo["alice"], announcement_id=announcement.pk)
-    assert services.announcement_remind_unconfirmed(user=demo["dev_lead"], announcement_id=announcement.pk) == 1
+    assert remind(demo["dev_lead"], announcement.pk) == 1
     assert reminded(announcement) == ["bob"]
 
 
-def test_only_the_author_and_administrators_remind(demo, announce):
+def test_reminders_go_out_in_batches_after_the_request(demo, announce, remind, settings, django_capture_on_commit_callbacks):
+    settings.ANNOUNCEMENT_BATCH_SIZE = 2
+    announcement = announce(demo["erin"], {"everyone": True}, requires_confirmation=True)
+    before = reminders(announcement).count()
+    # Nothing is sent inside the request: the run starts when the transaction commits.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        count = services.announcement_remind_unconfirmed(user=demo["erin"], announcement_id=announcement.pk)
+    assert reminders(announcement).count() == before and len(callbacks) == 1
+    callbacks[0]()
+    assert reminders(announcement).count() == count > 2
+    assert len(set(reminded(announcement))) == count
+
+
+def test_only_the_author_and_administrators_remind(demo, announce, remind):
     announcement = announce(demo["erin"], {"departments": ["dev"]})
     for user in (demo["alice"], demo["hr_lead"]):
         with pytest.raises(ApplicationError) as refused:
             services.announcement_remind_unconfirmed(user=user, announcement_id=announcement.pk)
         assert refused.value.code == "not_permitted"
-    assert services.announcement_remind_unconfirmed(user=demo["admin"], announcement_id=announcement.pk) == 3
+    assert remind(demo["admin"], announcement.pk) == 3
     with pytest.raises(ApplicationError) as missing:
         services.announcement_remind_unconfirmed(user=demo["erin"], announcement_id=announcement.pk + 1)
     assert missing.value.code == "not_found"

@@ -227,7 +227,7 @@ def test_remind_the_rest(client, demo, announce, django_capture_on_commit_callba
     url = f"/announcements/{announcement.pk}/remind/"
     response = post(client, django_capture_on_commit_callbacks, url, {"run_id": run_id})
     assert response.redirect_chain == [(f"/announcements/{announcement.pk}/stats/", 302)]
-    assert flashes(response) == ["A reminder was sent to 2 people."]
+    assert flashes(response) == ["A reminder is on its way to 2 people."]
     # The same form sent twice (a double click) reminds once.
     post(client, django_capture_on_commit_callbacks, url, {"run_id": run_id})
     assert Message.objects.filter(body__reminder=True).count() == 2
