@@ -8,13 +8,15 @@ class AppsAttendanceConfig(AppConfig):
     verbose_name = _("Attendance")
 
     def ready(self) -> None:
+        from contacts.events import demo_seeded
         from messaging import bus
         from messaging.registry import register_app_handler, register_conversation_permit
 
         from .handlers import AttendanceHandler
-        from .services import conversation_permit, leave_approved
+        from .services import conversation_permit, demo_schedules_configure, leave_approved
 
         register_app_handler(AttendanceHandler())
         register_conversation_permit("attendance", conversation_permit)
         # Approved leave and punch corrections arrive as the approvals' domain event.
         bus.subscribe("approval.approved")(leave_approved)
+        demo_seeded.connect(demo_schedules_configure, dispatch_uid="apps_attendance.demo")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Iterable
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,14 +12,18 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import service_account_get_or_create, service_account_permit
-from contacts.models import Department
-from contacts.selectors import primary_department_for_user
+from contacts.models import Department, Membership
 from imsite.errors import ApplicationError
+from messaging.models import Message
 from messaging.services import message_send
 
 from .models import DayResult, Holiday, Leave, PersonSchedule, Punch, WorkSchedule
 
 SERVICE_USERNAME = "attendance"
+
+
+def service_account() -> User:
+    return service_account_get_or_create(username=SERVICE_USERNAME, display_name="Attendance")
 
 
 @dataclass(frozen=True)
@@ -31,22 +35,44 @@ class Schedule:
     flexible_minutes: int = 0
 
 
-def schedule_for(user: User) -> Schedule:
-    """The person's own schedule, else their department's (or the nearest above), else 9–18."""
-    own = PersonSchedule.objects.filter(user=user).first()
-    source = own
-    if source is None:
-        department = primary_department_for_user(user=user)
-        while department is not None and source is None:
-            source = WorkSchedule.objects.filter(department=department).first()
-            department = Department.objects.get_parent(department)
+def _schedule(source: WorkSchedule | PersonSchedule | None) -> Schedule:
     if source is None:
         return Schedule()
     return Schedule(tuple(source.work_days), source.start, source.end, source.grace_minutes, source.flexible_minutes)
 
 
-def is_workday(day: date, schedule: Schedule) -> bool:
-    holiday = Holiday.objects.filter(date=day).first()
+def schedules_by_user(user_ids: Iterable[int]) -> dict[int, Schedule]:
+    """Each person's schedule in three queries: their own, else their primary department's
+    (or the nearest department above with one), else 09:00–18:00 Monday to Friday."""
+    user_ids = list(user_ids)
+    own = {s.user_id: s for s in PersonSchedule.objects.filter(user_id__in=user_ids)}
+    by_path = {w.department.path: w for w in WorkSchedule.objects.select_related("department")}
+    paths: dict[int, str] = {}
+    for user_id, path in (
+        Membership.objects.filter(user_id__in=user_ids)
+        .order_by("user_id", "-is_primary", "id")
+        .values_list("user_id", "department__path")
+    ):
+        paths.setdefault(user_id, path)
+    schedules = {}
+    for user_id in user_ids:
+        source = own.get(user_id)
+        path = paths.get(user_id, "")
+        while source is None and path:
+            source = by_path.get(path)
+            path = path[: -Department.steplen]
+        schedules[user_id] = _schedule(source)
+    return schedules
+
+
+def schedule_for(user: User) -> Schedule:
+    return schedules_by_user([user.pk])[user.pk]
+
+
+def is_workday(day: date, schedule: Schedule, holiday: Holiday | None | bool = False) -> bool:
+    """``holiday``: the day's calendar entry when the caller has it already (None: there is none)."""
+    if holiday is False:
+        holiday = Holiday.objects.filter(date=day).first()
     if holiday is not None:
         return holiday.is_workday
     return day.weekday() in schedule.work_days
@@ -111,7 +137,7 @@ def punch_record(*, user: User, kind: str, source: str, address: str | None = No
     day_result_compute(user=user, day=day, closed=False)
     message_send(
         from_client=False,
-        sender=service_account_get_or_create(username=SERVICE_USERNAME, display_name="Attendance"),
+        sender=service_account(),
         to_user_id=user.pk,
         app="attendance",
         body={"punch": punch.pk},
@@ -150,6 +176,70 @@ def leave_approved(payload: dict[str, Any]) -> None:
             defaults={"user": user, "kind": data.get("kind", Punch.Kind.CHECK_IN), "at": at, "source": Punch.Source.CORRECTION},
         )
         day_result_compute(user=user, day=day, closed=day < timezone.localdate())
+
+
+def _employee_ids(after_user_id: int = 0):
+    """Active people who belong to a department: the ones who keep working hours."""
+    return (
+        User.objects.filter(is_active=True, is_service_account=False, memberships__isnull=False, pk__gt=after_user_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def attendance_day_close(*, day: date, after_user_id: int = 0, batch_size: int = 500) -> int | None:
+    """Settle a finished day for the next batch of people (a day without punches becomes an
+    absence); returns where to continue, or None. Running it again gives the same results."""
+    batch = list(_employee_ids(after_user_id)[: batch_size + 1])
+    users = User.objects.in_bulk(batch[:batch_size])
+    for user_id in batch[:batch_size]:
+        day_result_compute(user=users[user_id], day=day, closed=True)
+    return batch[batch_size - 1] if len(batch) > batch_size else None
+
+
+def check_in_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind, once a day, each person who has not checked in by their start plus grace:
+    on their workdays, not on leave, and only until their day ends. Returns how many."""
+    now = timezone.localtime(now)
+    today = now.date()
+    sender = service_account()
+    prefix = f"attendance:remind:{today.isoformat()}:"
+    user_ids = list(_employee_ids())
+    holiday = Holiday.objects.filter(date=today).first()
+    skip = set(Leave.objects.filter(user_id__in=user_ids, start__lte=today, end__gte=today).values_list("user_id", flat=True))
+    skip.update(
+        Punch.objects.filter(
+            user_id__in=user_ids, kind=Punch.Kind.CHECK_IN, at__gte=_local(today, time(0, 0)), at__lte=now
+        ).values_list("user_id", flat=True)
+    )
+    reminded = set(
+        Message.objects.filter(sender=sender, client_id__startswith=prefix).values_list("client_id", flat=True)
+    )
+    count = 0
+    for user_id, schedule in schedules_by_user(user_ids).items():
+        client_id = f"{prefix}{user_id}"
+        if user_id in skip or client_id in reminded or not is_workday(today, schedule, holiday):
+            continue
+        due = _local(today, schedule.start) + timedelta(minutes=schedule.grace_minutes + schedule.flexible_minutes)
+        if not due < now < _local(today, schedule.end):
+            continue
+        message_send(
+            from_client=False,
+            sender=sender,
+            to_user_id=user_id,
+            app="attendance",
+            body={"reminder": "check_in", "date": today.isoformat(), "start": schedule.start.strftime("%H:%M")},
+            client_id=client_id,
+        )
+        count += 1
+    return count
+
+
+def demo_schedules_configure(**kwargs) -> None:
+    """The demo organisation: every department 09:00–18:00, Monday to Friday, 10 minutes' grace."""
+    for department in Department.objects.all():
+        WorkSchedule.objects.get_or_create(department=department)
 
 
 # The attendance account may confirm punches to anyone.

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -302,6 +303,10 @@ APPROVAL_FILE_MAX_BYTES = env_int("APPROVAL_FILE_MAX_BYTES", 10 * 2**20)
 CELERY_BEAT_SCHEDULE = {
     "approvals-remind": {"task": "apps_approval.tasks.remind_pending", "schedule": 3600.0},
     "approvals-discard-unused-files": {"task": "apps_approval.tasks.discard_unused_files", "schedule": 86400.0},
+    # Yesterday's results are settled shortly after midnight (in TIME_ZONE); whoever has not
+    # checked in by their start plus grace is reminded once, checked every five minutes.
+    "attendance-close-day": {"task": "apps_attendance.tasks.close_day", "schedule": crontab(hour=0, minute=15)},
+    "attendance-remind-check-in": {"task": "apps_attendance.tasks.remind_check_in", "schedule": 300.0},
 }
 # Members of these departments may announce to the whole company; a manager may announce
 # to the departments they manage. Large audiences are delivered in batches of this size.

@@ -62,14 +62,20 @@ def test_absent_rest_day_and_holidays(demo):
 
 def test_department_and_personal_schedules(demo):
     alice = demo["alice"]
-    WorkSchedule.objects.create(department=Department.objects.get(code="dev"), start=time(10, 0), end=time(19, 0))
+    # The demo gives every department 09:00–18:00, Monday to Friday, 10 minutes' grace.
+    assert {(w.start, w.end, w.grace_minutes, tuple(w.work_days)) for w in WorkSchedule.objects.all()} == {
+        (time(9, 0), time(18, 0), 10, (0, 1, 2, 3, 4))
+    }
+    assert WorkSchedule.objects.count() == Department.objects.count()
+    WorkSchedule.objects.filter(department__code="dev").update(start=time(10, 0), end=time(19, 0))
     punch(alice, MONDAY, 9, 50, "check_in")
     punch(alice, MONDAY, 19, 0, "check_out")
     assert result(alice, MONDAY).status == "normal"
     PersonSchedule.objects.create(user=alice, start=time(8, 0), end=time(17, 0), grace_minutes=0)
     assert result(alice, MONDAY).minutes_late == 110
     # Sub-departments inherit the schedule of the department above.
-    WorkSchedule.objects.create(department=Department.objects.get(code="company"), start=time(7, 0), end=time(16, 0))
+    WorkSchedule.objects.filter(department__code="hr").delete()
+    WorkSchedule.objects.filter(department__code="company").update(start=time(7, 0), end=time(16, 0))
     punch(demo["erin"], MONDAY, 7, 5, "check_in")
     punch(demo["erin"], MONDAY, 16, 0, "check_out")
     assert result(demo["erin"], MONDAY).status == "normal"
