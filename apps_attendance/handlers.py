@@ -19,6 +19,14 @@ class AttendanceHandler(AppHandler):
     editable = False
 
     def clean(self, body: dict[str, Any], *, sender, conversation) -> dict[str, Any]:
+        if body.get("reminder") == "check_in":
+            start = str(body.get("start", ""))[:5]
+            return {
+                "reminder": "check_in",
+                "date": str(body.get("date", ""))[:10],
+                "start": start,
+                "text": _("You have not checked in yet today; work started at %(time)s.") % {"time": start},
+            }
         punch_id = body.get("punch")
         punch = Punch.objects.filter(pk=punch_id).first() if is_number(punch_id) else None
         if punch is None:
