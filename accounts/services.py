@@ -108,3 +108,23 @@ def service_account_get_or_create(*, username: str, display_name: str) -> User:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+def user_deactivate(*, user: User) -> User:
+    """Switch an account off: it can no longer sign in, its tokens stop working at once, and
+    (after commit, through ``user_deactivated``) its open connections are closed."""
+    from django.db import transaction
+    from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+    from .events import user_deactivated
+
+    with transaction.atomic():
+        if user.is_active:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        for refresh in get_refresh_token_model().objects.filter(user=user, revoked__isnull=True):
+            refresh.revoke()
+        get_access_token_model().objects.filter(user=user).delete()
+        user_id = user.pk
+        transaction.on_commit(lambda: user_deactivated.send(sender=User, user_id=user_id))
+    return user

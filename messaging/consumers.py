@@ -246,6 +246,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.forward(event)
         metrics.RELAY_BYTES.inc(len(event["text"]))
 
+    async def connection_close(self, event: dict) -> None:
+        """The account was switched off: say so and close."""
+        await self.send_error("unauthenticated", _("Your account has been deactivated."))
+        await self.close(code=4401)
+
     app_event = forward
     receipt_new = forward
     typing_new = forward

@@ -297,6 +297,31 @@ async def test_a_deactivated_user_is_cut_off(demo, connect, monkeypatch):
     assert await count_messages() == 0
 
 
+async def test_deactivating_an_account_closes_its_sockets_and_tokens_at_once(demo, connect):
+    from django.test import TestCase
+    from oauth2_provider.models import AccessToken
+
+    from accounts.selectors import access_token_get_valid
+    from accounts.services import token_issue_for_user, user_deactivate
+
+    token = await database_sync_to_async(lambda: token_issue_for_user(user=demo["alice"])["access_token"])()
+    alice = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
+    bob = await connect(demo["bob"])
+
+    def deactivate():
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            user_deactivate(user=demo["alice"])
+
+    await database_sync_to_async(deactivate)()
+    # No frame from alice is needed: the server closes her socket by itself.
+    assert (await alice.recv_type("error"))["code"] == "unauthenticated"
+    assert (await alice.ws.receive_output(timeout=2)) == {"type": "websocket.close", "code": 4401}
+    assert await database_sync_to_async(lambda: access_token_get_valid(token))() is None
+    assert not await database_sync_to_async(lambda: AccessToken.objects.filter(user=demo["alice"]).exists())()
+    await bob.send({"type": "ping"})
+    assert (await bob.recv_type("pong"))["type"] == "pong"
+
+
 async def test_a_read_only_token_may_not_write(demo, connect):
     from oauth2_provider.models import AccessToken
 
