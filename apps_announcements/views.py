@@ -4,14 +4,12 @@ selectors, writes through the same services as the API."""
 
 from __future__ import annotations
 
-import csv
 import uuid
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from imsite.errors import ApplicationError
+from imsite.exports import csv_response
 
 from . import selectors, services
 from .models import Announcement
@@ -281,28 +280,14 @@ def announcement_remind(request, announcement_id: int):
     return redirect("announcements:stats", announcement_id=announcement_id)
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat(timespec="seconds")
-    text = str(value)
-    # A name beginning with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 def announcement_stats_csv(request, announcement_id: int):
     try:
         announcement, rows = selectors.announcement_receipts_export(user=request.user, announcement_id=announcement_id)
     except ApplicationError as error:
         return _receipts_refused(request, error, announcement_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="announcement-{announcement.pk}-receipts.csv"'
-    # The byte order mark lets spreadsheet programs read the names as UTF-8.
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(["username", "display_name", "department", "delivered", "read_at", "confirmed_at"])
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    return response
+    return csv_response(
+        filename=f"announcement-{announcement.pk}-receipts.csv",
+        header=["username", "display_name", "department", "delivered", "read_at", "confirmed_at"],
+        rows=rows,
+    )

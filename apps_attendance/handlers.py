@@ -15,6 +15,9 @@ from .models import Punch
 
 class AttendanceHandler(AppHandler):
     app = "attendance"
+    # Today's schedule and a Check in / Check out button above the chat.
+    chat_banner = "apps_attendance/chat_banner.html"
+    chat_include = "apps_attendance/chat_include.html"
     client_sendable = False
     editable = False
 

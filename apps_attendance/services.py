@@ -99,20 +99,24 @@ def day_result_compute(*, user: User, day: date, closed: bool = True) -> DayResu
         status = DayResult.Status.ON_LEAVE
     elif first_in is None and last_out is None:
         status = DayResult.Status.ABSENT if closed else DayResult.Status.MISSING_PUNCH
-    elif first_in is None or last_out is None:
-        status = DayResult.Status.MISSING_PUNCH
     else:
         start, end = _local(day, schedule.start), _local(day, schedule.end)
-        # A flexible start moves the end by as much as the arrival was late, within the window.
-        shift = min(max(timedelta(0), first_in - start), timedelta(minutes=schedule.flexible_minutes))
-        due_in, due_out = start + shift, end + shift
-        if first_in > due_in + timedelta(minutes=schedule.grace_minutes):
-            late = int((first_in - due_in).total_seconds() // 60)
-        if last_out < due_out:
-            early = int((due_out - last_out).total_seconds() // 60)
-        status = (
-            DayResult.Status.LATE if late else DayResult.Status.EARLY_LEAVE if early else DayResult.Status.NORMAL
-        )
+        if first_in is not None:
+            # A flexible start moves the end by as much as the arrival was late, within the window.
+            shift = min(max(timedelta(0), first_in - start), timedelta(minutes=schedule.flexible_minutes))
+            start, end = start + shift, end + shift
+            if first_in > start + timedelta(minutes=schedule.grace_minutes):
+                late = int((first_in - start).total_seconds() // 60)
+        if last_out is not None and last_out < end:
+            early = int((end - last_out).total_seconds() // 60)
+        if first_in is None or last_out is None:
+            # Lateness shows from the check-in on; a day still open is not missing its check-out yet.
+            status = DayResult.Status.LATE if late and not closed else DayResult.Status.MISSING_PUNCH
+            early = 0
+        else:
+            status = (
+                DayResult.Status.LATE if late else DayResult.Status.EARLY_LEAVE if early else DayResult.Status.NORMAL
+            )
     result, _created = DayResult.objects.update_or_create(
         user=user,
         date=day,

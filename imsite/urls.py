@@ -30,6 +30,7 @@ urlpatterns = [
     path("approvals/files/<int:file_id>/", approval_files.download, name="approval-file"),
     path("approvals/", include("apps_approval.urls")),
     path("announcements/", include("apps_announcements.urls")),
+    path("attendance/", include("apps_attendance.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # The OAuth2 protocol endpoints only; clients are registered by administrators.

@@ -21,7 +21,7 @@ def test_days_for_me_and_for_my_department(demo, api_for):
     month = timezone.localdate().strftime("%Y-%m")
     mine = api_for(demo["alice"]).get("/api/v1/attendance/days/", {"month": month}).json()
     today = next(d for d in mine if d["date"] == timezone.localdate().isoformat())
-    assert today["punches"][0]["kind"] == "check_in" and today["status"] in ("missing_punch", "rest_day")
+    assert today["punches"][0]["kind"] == "check_in" and today["status"] in ("missing_punch", "late", "rest_day")
     team = api_for(demo["dev_lead"]).get("/api/v1/attendance/days/", {"month": month, "department": "dev"}).json()
     assert {d["user"] for d in team} == {"dev_lead", "alice", "bob"}
     assert api_for(demo["dev_lead"]).get("/api/v1/attendance/days/", {"month": month, "user": "alice"}).status_code == 200
@@ -30,3 +30,15 @@ def test_days_for_me_and_for_my_department(demo, api_for):
         assert refused.status_code == 403 and refused.json()["code"] == "not_permitted"
     assert api_for(demo["alice"]).get("/api/v1/attendance/days/", {"month": month, "department": "dev"}).status_code == 403
     assert api_for(demo["alice"]).get("/api/v1/attendance/days/", {"month": "November"}).status_code == 400
+
+
+def test_a_manager_sees_the_departments_below_theirs(demo, api_for):
+    from django.utils import timezone
+
+    month = timezone.localdate().strftime("%Y-%m")
+    company = api_for(demo["president"]).get("/api/v1/attendance/days/", {"month": month, "department": "company"})
+    assert company.status_code == 200
+    assert {d["user"] for d in company.json()} == {
+        "president", "secretary", "dev_lead", "alice", "bob", "sales_lead", "carol", "mkt_lead", "dave", "hr_lead", "erin",
+    }
+    assert api_for(demo["president"]).get("/api/v1/attendance/days/", {"month": month, "user": "carol"}).status_code == 200

@@ -49,6 +49,18 @@ def test_statuses(demo, check_in, check_out, status, late, early):
     assert (day.status, day.minutes_late, day.minutes_early) == (status, late, early)
 
 
+def test_lateness_shows_from_the_check_in_on(demo):
+    alice = demo["alice"]
+    punch(alice, MONDAY, 9, 40, "check_in")
+    day = result(alice, MONDAY, closed=False)
+    assert (day.status, day.minutes_late) == ("late", 40)
+    # A day closed without a check-out is missing a punch, late or not.
+    assert result(alice, MONDAY).status == "missing_punch"
+    Punch.objects.all().delete()
+    punch(alice, MONDAY, 8, 55, "check_in")
+    assert result(alice, MONDAY, closed=False).status == "missing_punch"
+
+
 def test_absent_rest_day_and_holidays(demo):
     alice = demo["alice"]
     assert result(alice, MONDAY).status == "absent"
