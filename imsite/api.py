@@ -92,3 +92,16 @@ class TokenScopePermission(BasePermission):
         if not isinstance(token, AccessToken):
             return True
         return token.allow_scopes(["read" if request.method in SAFE_METHODS else "write"])
+
+
+class ClientScopePermission(BasePermission):
+    """An integration acting as itself: a client-credentials token (no user behind it) that
+    carries the view's ``required_scope``. A person's token or session gets 403."""
+
+    message = "This needs an integration's token with the right scope."
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if token is None:
+            raise exceptions.NotAuthenticated()
+        return isinstance(token, AccessToken) and token.user_id is None and token.allow_scopes([view.required_scope])

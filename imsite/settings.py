@@ -50,6 +50,27 @@ def _local_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _oidc_private_key() -> str:
+    """The RSA key that signs ID tokens: ``OIDC_RSA_PRIVATE_KEY`` (PEM) or the file named by
+    ``OIDC_RSA_PRIVATE_KEY_FILE``; for development, one generated per checkout."""
+    if os.environ.get("OIDC_RSA_PRIVATE_KEY"):
+        return os.environ["OIDC_RSA_PRIVATE_KEY"]
+    path = Path(os.environ.get("OIDC_RSA_PRIVATE_KEY_FILE") or VAR_DIR / "oidc_rsa_key.pem")
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        path.chmod(0o600)
+    return path.read_text()
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
@@ -80,6 +101,7 @@ INSTALLED_APPS = [
     "apps_approval",
     "apps_attendance",
     "apps_announcements",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -228,8 +250,28 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
+# Signing in with the company's OpenID Connect provider (accounts.oidc_login, docs/sso.md):
+# off while OIDC_LOGIN_ISSUER is empty. The returned identity is matched to an account by
+# the claims in OIDC_LOGIN_MATCH, in order; a misconfiguration stops start-up.
+OIDC_LOGIN_ISSUER = os.environ.get("OIDC_LOGIN_ISSUER", "").strip()
+OIDC_LOGIN_CLIENT_ID = os.environ.get("OIDC_LOGIN_CLIENT_ID", "").strip()
+OIDC_LOGIN_CLIENT_SECRET = os.environ.get("OIDC_LOGIN_CLIENT_SECRET", "")
+OIDC_LOGIN_NAME = os.environ.get("OIDC_LOGIN_NAME", "").strip() or _("your company account")
+OIDC_LOGIN_MATCH = env_list("OIDC_LOGIN_MATCH", "employee_number,email")
+OIDC_LOGIN_SCOPES = os.environ.get("OIDC_LOGIN_SCOPES", "openid profile email").replace(",", " ").split()
+if OIDC_LOGIN_ISSUER:
+    from django.core.exceptions import ImproperlyConfigured
+
+    if not OIDC_LOGIN_CLIENT_ID:
+        raise ImproperlyConfigured("OIDC_LOGIN_ISSUER is set, so OIDC_LOGIN_CLIENT_ID is required.")
+    if not OIDC_LOGIN_MATCH or not set(OIDC_LOGIN_MATCH) <= {"employee_number", "email"}:
+        raise ImproperlyConfigured("OIDC_LOGIN_MATCH must name employee_number and/or email.")
+    if "openid" not in OIDC_LOGIN_SCOPES:
+        raise ImproperlyConfigured("OIDC_LOGIN_SCOPES must include openid.")
+
 # --- OAuth2 (django-oauth-toolkit) ----------------------------------------------------
 SWITCHBOARD_FIRST_PARTY_CLIENT_ID = "switchboard-first-party"
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": min(env_int("ACCESS_TOKEN_EXPIRE_SECONDS", 900), 900),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("REFRESH_TOKEN_EXPIRE_SECONDS", 14 * 24 * 3600),
@@ -248,15 +290,32 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-    # Plain-http redirect URIs only for development and loopback clients (RFC 8252).
+    # Plain-http redirect URIs only where the site itself is plain http (development,
+    # `make run`, tests), unless OAUTH_ALLOW_HTTP_REDIRECTS says otherwise.
     "ALLOWED_REDIRECT_URI_SCHEMES": (
-        ["http", "https"] if env_bool("OAUTH_ALLOW_HTTP_REDIRECTS", DEBUG) else ["https"]
+        ["http", "https"]
+        if env_bool("OAUTH_ALLOW_HTTP_REDIRECTS", DEBUG or not env_bool("SECURE", not DEBUG))
+        else ["https"]
     ),
     "SCOPES": {
         "read": _("Read your messages and contacts"),
         "write": _("Send messages as you"),
+        "openid": _("Confirm who you are"),
+        "profile": _("See your name, employee number, department and title"),
+        "email": _("See your email address"),
+        "notify": _("Send notifications to employees"),
+        "directory:read": _("Read the company directory"),
+        "scim": _("Create, change and deactivate accounts and departments"),
     },
     "DEFAULT_SCOPES": ["read", "write"],
+    # Each client gets only the scopes it was registered with (integrations.Client).
+    "SCOPES_BACKEND_CLASS": "integrations.oauth.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "integrations.oauth.Validator",
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_private_key(),
+    "OIDC_ISS_ENDPOINT": os.environ.get("OIDC_ISSUER", ""),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
 }
 
 # --- REST API -------------------------------------------------------------------------
@@ -288,6 +347,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Integrations ---------------------------------------------------------------------
+# Notifications one integration may send a minute (each up to 1,000 recipients); a client
+# may have its own figure (integrations.Client.notify_per_minute).
+NOTIFY_RATE_PER_MINUTE = env_int("NOTIFY_RATE_PER_MINUTE", 60)
 
 # --- Messaging ------------------------------------------------------------------------
 MESSAGE_RATE_BURST = env_int("MESSAGE_RATE_BURST", 30)

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps_approval import files as approval_files
 from imsite import views
+from integrations import oauth
 from messaging import views as messaging_views
 
 api_v1 = [
@@ -16,6 +17,7 @@ api_v1 = [
     path("", include("apps_approval.api.urls")),
     path("", include("apps_announcements.api.urls")),
     path("", include("apps_attendance.api.urls")),
+    path("", include("integrations.api.urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +36,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # The OAuth2 protocol endpoints only; clients are registered by administrators.
+    path("o/.well-known/openid-configuration", oauth.DiscoveryView.as_view(), name="oidc-discovery"),
+    path("o/.well-known/openid-configuration/", oauth.DiscoveryView.as_view()),
     path("o/", include((oauth_urls.base_urlpatterns + oauth_urls.oidc_urlpatterns, "oauth2_provider"))),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

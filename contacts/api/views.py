@@ -4,7 +4,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contacts import selectors, services
-from imsite.api import Pagination
+from rest_framework.permissions import IsAuthenticated
+
+from imsite.api import ClientScopePermission, Pagination, TokenScopePermission
+
+# A person (as everywhere), or an integration whose token carries ``directory:read``.
+PERSON_OR_DIRECTORY_CLIENT = [(IsAuthenticated & TokenScopePermission) | ClientScopePermission]
 
 
 class DepartmentRefSerializer(serializers.Serializer):
@@ -39,7 +44,11 @@ class ContactListApi(APIView):
 
 
 class DirectoryApi(APIView):
-    """Search the whole company by name, username, department and title."""
+    """Search the whole company by name, username, department and title. Integrations
+    (the HR system) may read it too, with a ``directory:read`` token."""
+
+    permission_classes = PERSON_OR_DIRECTORY_CLIENT
+    required_scope = "directory:read"
 
     @extend_schema(
         parameters=[
@@ -60,6 +69,9 @@ class DirectoryApi(APIView):
 
 
 class DepartmentTreeApi(APIView):
+    permission_classes = PERSON_OR_DIRECTORY_CLIENT
+    required_scope = "directory:read"
+
     class OutputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "DepartmentNode"
