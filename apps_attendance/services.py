@@ -240,10 +240,45 @@ def check_in_reminders_send(*, now: datetime | None = None) -> int:
     return count
 
 
-def demo_schedules_configure(**kwargs) -> None:
-    """The demo organisation: every department 09:00–18:00, Monday to Friday, 10 minutes' grace."""
+def demo_schedules_configure(*, history: bool = False, **kwargs) -> None:
+    """The demo organisation: every department 09:00–18:00, Monday to Friday, 10 minutes' grace;
+    and, on a first seed, the past three weeks of punches, so that calendars and the team
+    view have something to show (``seed_demo`` asks for it; tests do not)."""
     for department in Department.objects.all():
         WorkSchedule.objects.get_or_create(department=department)
+    if history and not Punch.objects.exists():
+        demo_history_seed()
+
+
+def demo_history_seed(days: int = 21) -> None:
+    """Plausible punches for every employee on the past ``days`` workdays: mostly on time,
+    now and then late, leaving early, forgetting to check out or away. Repeatable."""
+    import random
+
+    rng = random.Random(2026)
+    today = timezone.localdate()
+    users = list(User.objects.filter(pk__in=_employee_ids()).order_by("pk"))
+    schedules = schedules_by_user(u.pk for u in users)
+    punches = []
+    for offset in range(days, 0, -1):
+        day = today - timedelta(days=offset)
+        for user in users:
+            schedule = schedules[user.pk]
+            if day.weekday() not in schedule.work_days:
+                continue
+            roll = rng.random()
+            if roll < 0.03:
+                continue  # away
+            arrive = rng.randint(-25, 8) if roll < 0.85 else rng.randint(12, 50)
+            leave = rng.randint(0, 45) if rng.random() > 0.06 else -rng.randint(20, 60)
+            at_in = _local(day, schedule.start) + timedelta(minutes=arrive, seconds=rng.randint(0, 59))
+            punches.append(Punch(user=user, kind=Punch.Kind.CHECK_IN, at=at_in, source=Punch.Source.CHAT))
+            if rng.random() > 0.04:
+                at_out = _local(day, schedule.end) + timedelta(minutes=leave, seconds=rng.randint(0, 59))
+                punches.append(Punch(user=user, kind=Punch.Kind.CHECK_OUT, at=at_out, source=Punch.Source.CHAT))
+    Punch.objects.bulk_create(punches)
+    for offset in range(days, 0, -1):
+        attendance_day_close(day=today - timedelta(days=offset), batch_size=10_000)
 
 
 # The attendance account may confirm punches to anyone.

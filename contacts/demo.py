@@ -63,8 +63,9 @@ def _user_get_or_create(*, username: str, password_hash: str, **fields) -> User:
 
 
 @transaction.atomic
-def demo_organisation_seed() -> dict[str, int]:
-    """Create what is missing of the demo organisation; what exists is left as it is."""
+def demo_organisation_seed(*, history: bool = False) -> dict[str, int]:
+    """Create what is missing of the demo organisation; what exists is left as it is.
+    ``history``: the apps may also add some past activity (``demo_seeded``'s argument)."""
     # One hash for every demo account: they share the published demo password anyway,
     # and hashing once keeps seeding fast.
     password_hash = make_password(DEMO_PASSWORD)
@@ -124,5 +125,5 @@ def demo_organisation_seed() -> dict[str, int]:
             rule.targets.set([departments[t] for t in targets])
 
     department_people_changed_on_commit()
-    demo_seeded.send(sender=None)
+    demo_seeded.send(sender=None, history=history)
     return {"users_created": User.objects.count() - users_before}

@@ -16,5 +16,6 @@ def department_people_changed_on_commit(*, department_ids: set[int] | None = Non
     transaction.on_commit(lambda: department_people_changed.send(sender=None, department_ids=ids))
 
 
-#: The demo organisation was loaded (``manage.py seed_demo``); apps add their demo data.
+#: The demo organisation was loaded (``manage.py seed_demo``); apps add their demo data,
+#: and with ``history=True`` some past activity.
 demo_seeded = Signal()

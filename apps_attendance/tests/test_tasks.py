@@ -93,3 +93,16 @@ def test_schedules_in_bulk(demo, django_assert_num_queries):
     # carol's department has none of its own: the company's applies; admin belongs nowhere.
     assert starts == {"alice": time(10, 0), "bob": time(7, 0), "carol": time(8, 0), "erin": time(9, 0), "admin": time(9, 0)}
     assert services.schedule_for(demo["carol"]).start == time(8, 0)
+
+
+def test_seed_demo_adds_weeks_of_history_once(db, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", verbosity=0)
+    punches = Punch.objects.count()
+    statuses = set(DayResult.objects.values_list("status", flat=True))
+    assert punches > 100 and {"normal", "late"} <= statuses
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", verbosity=0)
+    assert Punch.objects.count() == punches
