@@ -24,9 +24,10 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, port: int | None = None) -> None:
         self.name = name
-        self.port = free_port()
+        # A port chosen beforehand, when something must know the address before the start.
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
         self.log_path = log_dir / f"{name}.log"
@@ -91,3 +92,33 @@ def servers(names: list[str], env: dict[str, str], log_dir: Path):
     finally:
         for server in started:
             server.stop()
+
+
+def standalone_env(directory: Path) -> dict[str, str]:
+    """The environment of a separate Switchboard instance: its own SQLite database and
+    files under ``directory``, no Redis (in-memory channel layer, eager Celery), e.g. to
+    play another system (an identity provider) next to the one under test."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return {
+        "DATABASE_URL": f"sqlite:///{directory.resolve() / 'db.sqlite3'}",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "",
+        "SWITCHBOARD_VAR_DIR": str(directory.resolve() / "var"),
+        "MEDIA_ROOT": str(directory.resolve() / "media"),
+        "SECURE": "false",
+    }
+
+
+def manage(*args: str, env: dict[str, str], timeout: float = 120) -> str:
+    """Run ``manage.py`` with ``env`` over this process's environment; its standard output."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed: {result.stderr[-4000:]}")
+    return result.stdout
