@@ -40,6 +40,7 @@ urlpatterns = [
     path("o/.well-known/openid-configuration/", oauth.DiscoveryView.as_view()),
     path("o/", include((oauth_urls.base_urlpatterns + oauth_urls.oidc_urlpatterns, "oauth2_provider"))),
     path("api/v1/", include(api_v1)),
+    path("scim/v2/", include("integrations.scim.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

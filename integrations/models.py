@@ -64,3 +64,7 @@ class NotificationRecipient(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["notification", "user"], name="notification_recipient_unique")]
+
+
+# SCIM's own records (externalId per client) live with the rest of the integrations' models.
+from .scim.models import ScimGroup, ScimUser  # noqa: E402,F401
