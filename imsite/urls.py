@@ -20,6 +20,11 @@ api_v1 = [
     path("", include("integrations.api.urls")),
 ]
 
+# The OAuth2 endpoints Switchboard offers: no device flow, no self-service client pages.
+OAUTH_ENDPOINTS = [
+    p for p in oauth_urls.base_urlpatterns if p.name in {"authorize", "token", "revoke-token", "introspect"}
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
@@ -38,7 +43,7 @@ urlpatterns = [
     # The OAuth2 protocol endpoints only; clients are registered by administrators.
     path("o/.well-known/openid-configuration", oauth.DiscoveryView.as_view(), name="oidc-discovery"),
     path("o/.well-known/openid-configuration/", oauth.DiscoveryView.as_view()),
-    path("o/", include((oauth_urls.base_urlpatterns + oauth_urls.oidc_urlpatterns, "oauth2_provider"))),
+    path("o/", include((OAUTH_ENDPOINTS + oauth_urls.oidc_urlpatterns, "oauth2_provider"))),
     path("api/v1/", include(api_v1)),
     path("scim/v2/", include("integrations.scim.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
