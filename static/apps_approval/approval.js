@@ -14,14 +14,8 @@
   if (!SB || !SB.renderers || !SB.api || !SB.h) return;
   const { h } = SB;
 
-  let STRINGS = {};
-  try { STRINGS = JSON.parse(document.getElementById('sb-approval-strings').textContent); } catch (e) { STRINGS = {}; }
-  function t(key, vars) {
-    let s = Object.prototype.hasOwnProperty.call(STRINGS, key) ? STRINGS[key] : SB.t(key);
-    if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-    return s;
-  }
-  const has = (key) => Object.prototype.hasOwnProperty.call(STRINGS, key);
+  const t = SB.translator('sb-approval-strings');
+  const has = t.has;
 
   const SUMMARY_ROWS = 5;
   const ICONS = { pending: '✎', approved: '✓', rejected: '✕', withdrawn: '↩' };

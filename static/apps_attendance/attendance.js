@@ -17,13 +17,7 @@
   if (!SB || !SB.renderers || !SB.api || !SB.h) return;
   const { h } = SB;
 
-  let STRINGS = {};
-  try { STRINGS = JSON.parse(document.getElementById('sb-attendance-strings').textContent); } catch (e) { STRINGS = {}; }
-  function t(key, vars) {
-    let s = Object.prototype.hasOwnProperty.call(STRINGS, key) ? STRINGS[key] : SB.t(key);
-    if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-    return s;
-  }
+  const t = SB.translator('sb-attendance-strings');
 
   // Drawn rather than emoji, which not every system has a font for. Constant markup.
   const SVG = (paths) => '<svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" '

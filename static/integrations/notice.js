@@ -8,12 +8,10 @@
   'use strict';
 
   const SB = window.Switchboard;
-  if (!SB || !SB.renderers || !SB.h) return;
+  if (!SB || !SB.renderers || !SB.h || !SB.translator) return;
   const { h } = SB;
 
-  let STRINGS = {};
-  try { STRINGS = JSON.parse(document.getElementById('sb-notice-strings').textContent); } catch (e) { STRINGS = {}; }
-  const t = (key) => (Object.prototype.hasOwnProperty.call(STRINGS, key) ? STRINGS[key] : key);
+  const t = SB.translator('sb-notice-strings');
 
   function safeLink(value) {
     try {

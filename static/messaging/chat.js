@@ -40,13 +40,24 @@
     try { return JSON.parse(el.textContent); } catch (e) { return fallback; }
   }
 
+  function fill(s, vars) {
+    return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
+  }
   const STRINGS = readJSON('sb-strings', {});
   function t(key, vars) {
-    let s = Object.prototype.hasOwnProperty.call(STRINGS, key) ? STRINGS[key] : key;
-    if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-    return s;
+    return fill(Object.prototype.hasOwnProperty.call(STRINGS, key) ? STRINGS[key] : key, vars);
   }
   SB.t = t;
+
+  /** An office app's translator: its own strings (the JSON in the element with this id),
+   * then the chat's. `tr.has(key)` tells whether the app has a string of its own. */
+  SB.translator = (id) => {
+    const own = readJSON(id, {});
+    const has = (key) => Object.prototype.hasOwnProperty.call(own, key);
+    const tr = (key, vars) => (has(key) ? fill(own[key], vars) : t(key, vars));
+    tr.has = has;
+    return tr;
+  };
 
   const config = Object.assign({ ws_path: '/ws/', max_body_bytes: 65536, page_size: 50 }, readJSON('sb-config', {}));
   const PAGE = Math.max(1, Math.min(200, Number(config.page_size) || 50));
