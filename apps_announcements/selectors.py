@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from operator import or_
 from typing import Any
 
 from django.conf import settings
@@ -13,16 +11,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contacts.models import Department, Membership
+from contacts.selectors import departments_with_subdepartments
 from imsite.errors import ApplicationError, require_number
 
 from .models import Announcement, Recipient
-
-
-def departments_with_subdepartments(departments) -> QuerySet[Department]:
-    departments = list(departments)
-    if not departments:
-        return Department.objects.none()
-    return Department.objects.filter(functools.reduce(or_, (Q(path__startswith=d.path) for d in departments)))
 
 
 def audience_user_ids(audience: dict[str, Any]) -> list[int]:

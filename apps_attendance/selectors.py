@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, Count, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contacts.models import Department, Membership
+from contacts.selectors import departments_with_subdepartments
 from imsite.errors import ApplicationError
 
 from .models import DayResult, Holiday, Leave, Punch
@@ -29,14 +30,6 @@ def month_bounds(month: Any) -> tuple[date, date]:
     return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
-def _under(departments) -> Q:
-    """Memberships in these departments or any department below them."""
-    covered = Q(pk__in=[])
-    for department in departments:
-        covered |= Q(department__path__startswith=department.path)
-    return covered
-
-
 def people_for_viewer(*, viewer: User, department_code: str | None = None, username: str | None = None) -> list[User]:
     """Whose days the viewer may see: their own; a manager also the people of the
     departments they manage, sub-departments included (the president's is the company)."""
@@ -48,11 +41,14 @@ def people_for_viewer(*, viewer: User, department_code: str | None = None, usern
         department = next((d for d in managed if d.code == department_code), None)
         if department is None:
             raise refused
-        ids = Membership.objects.filter(_under([department])).values_list("user_id", flat=True)
+        ids = Membership.objects.filter(department__in=departments_with_subdepartments([department])).values_list(
+            "user_id", flat=True
+        )
         return list(User.objects.filter(pk__in=ids, is_active=True, is_service_account=False).order_by("username"))
     person = User.objects.filter(username=username, is_active=True).first()
     if person is None or not (
-        person.pk == viewer.pk or (managed and Membership.objects.filter(_under(managed), user=person).exists())
+        person.pk == viewer.pk
+        or Membership.objects.filter(department__in=departments_with_subdepartments(managed), user=person).exists()
     ):
         raise refused
     return [person]

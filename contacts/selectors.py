@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from operator import or_
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -10,6 +13,14 @@ from imsite.errors import ApplicationError
 
 from . import policy
 from .models import Department, FriendRequest, Membership
+
+
+def departments_with_subdepartments(departments) -> QuerySet[Department]:
+    """These departments and every department below them."""
+    departments = list(departments)
+    if not departments:
+        return Department.objects.none()
+    return Department.objects.filter(functools.reduce(or_, (Q(path__startswith=d.path) for d in departments)))
 
 
 def primary_department_for_user(*, user: User) -> Department | None:
