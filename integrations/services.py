@@ -26,6 +26,14 @@ from .models import CLIENT_SCOPES, Client, Notification, NotificationRecipient
 MAX_RECIPIENTS = 1000
 
 
+def _require_http_url(value: str, message: str) -> str:
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        raise ApplicationError(message, code="invalid") from None
+    return value
+
+
 def _service_username(name: str) -> str:
     base = "integration-" + (slugify(name)[:100] or "client")
     username, n = base, 1
@@ -48,10 +56,7 @@ def client_register(*, name: str, scopes: list[str], redirect_uris: list[str] = 
             _("Scopes must be some of: %(scopes)s.") % {"scopes": ", ".join(CLIENT_SCOPES)}, code="invalid"
         )
     for uri in redirect_uris:
-        try:
-            URLValidator(schemes=["http", "https"])(uri)
-        except ValidationError:
-            raise ApplicationError(_("%(uri)s is not a valid redirect URI.") % {"uri": uri}, code="invalid") from None
+        _require_http_url(uri, _("%(uri)s is not a valid redirect URI.") % {"uri": uri})
     Application = get_application_model()
     secret = secrets.token_urlsafe(40)
     application = Application.objects.create(
@@ -103,8 +108,8 @@ def _rate_check(client: Client) -> None:
         )
 
 
-def _recipients_find(keys: list[str]) -> tuple[dict[str, User], list[str]]:
-    """Each key is a username or an employee number; returns the found by key, and the unknown."""
+def _recipients_find(keys: list[str]) -> dict[str, User]:
+    """Each key is a username or an employee number; returns the people found, by key."""
     found: dict[str, User] = {}
     users = User.objects.filter(
         Q(username__in=keys) | Q(employee_number__in=[k for k in keys if k]), is_active=True, is_service_account=False
@@ -115,7 +120,7 @@ def _recipients_find(keys: list[str]) -> tuple[dict[str, User], list[str]]:
         user = by_username.get(key) or by_number.get(key)
         if user is not None:
             found[key] = user
-    return found, [k for k in keys if k not in found]
+    return found
 
 
 def notification_send(
@@ -143,13 +148,10 @@ def notification_send(
     if not isinstance(link, str):
         raise ApplicationError(_("link is a URL."), code="invalid")
     if link:
-        try:
-            URLValidator(schemes=["http", "https"])(link)
-        except ValidationError:
-            raise ApplicationError(_("link must be an http or https URL."), code="invalid") from None
+        _require_http_url(link, _("link must be an http or https URL."))
     _rate_check(client)
     keys = list(dict.fromkeys(recipients))
-    found, unknown = _recipients_find(keys)
+    found = _recipients_find(keys)
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -171,12 +173,15 @@ def notification_send(
         # The same client_id sent twice at the same moment: the first one stands.
         notification = Notification.objects.get(client=client, client_request_id=client_id)
         return notification, notification_statuses(notification=notification), False
-    statuses = notification_statuses(notification=notification, keys=keys)
+    statuses = notification_statuses(notification=notification, found=found, keys=keys)
     return notification, statuses, True
 
 
-def notification_statuses(*, notification: Notification, keys: list[str] | None = None) -> list[dict]:
-    """Per recipient: ``delivered`` (in their chat) and ``read`` (they have read that far)."""
+def notification_statuses(
+    *, notification: Notification, keys: list[str] | None = None, found: dict[str, User] | None = None
+) -> list[dict]:
+    """Per recipient: ``delivered`` (in their chat) and ``read`` (they have read that far).
+    With ``keys`` (and the people ``found`` for them), one row per name as it was given."""
     from messaging.models import ConversationMember
 
     rows = list(
@@ -203,7 +208,8 @@ def notification_statuses(*, notification: Notification, keys: list[str] | None 
         }
     if keys is None:
         return list(by_user.values())
-    found, _unknown = _recipients_find(keys)
+    if found is None:
+        found = _recipients_find(keys)
     statuses = []
     for key in keys:
         user = found.get(key)
