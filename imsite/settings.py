@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "apps_approval",
     "apps_attendance",
     "apps_announcements",
+    "files",
     "integrations",
 ]
 
@@ -390,6 +391,62 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 # The company's time zone: times are stored in UTC and shown in this zone.
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+# --- Direct (P2P) transport and files ------------------------------------------------
+# Two browsers that reach each other send messages and files over a WebRTC data channel;
+# when they cannot, the server relays. An office LAN needs no STUN or TURN server, so
+# ICE_SERVERS is empty unless set: a JSON list of RTCIceServer dicts, checked here so that
+# a typo stops start-up instead of silently breaking every connection.
+P2P_ENABLED = env_bool("P2P_ENABLED", True)
+P2P_CONNECT_TIMEOUT_MS = env_int("P2P_CONNECT_TIMEOUT_MS", 4000)
+
+
+def _ice_servers() -> list[dict]:
+    import json
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    raw = os.environ.get("ICE_SERVERS", "").strip()
+    if not raw:
+        return []
+    try:
+        servers = json.loads(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"ICE_SERVERS is not valid JSON: {error}") from None
+    if not isinstance(servers, list):
+        raise ImproperlyConfigured('ICE_SERVERS must be a JSON list, e.g. [{"urls": "stun:stun.example.com:3478"}].')
+    for index, server in enumerate(servers):
+        urls = server.get("urls") if isinstance(server, dict) else None
+        if isinstance(urls, str):
+            urls = [urls]
+        if not isinstance(urls, list) or not urls or not all(
+            isinstance(url, str) and url.split(":", 1)[0] in {"stun", "stuns", "turn", "turns"} for url in urls
+        ):
+            raise ImproperlyConfigured(
+                f"ICE_SERVERS[{index}] needs \"urls\": one or more stun:, stuns:, turn: or turns: URLs."
+            )
+        unknown = set(server) - {"urls", "username", "credential"}
+        if unknown:
+            raise ImproperlyConfigured(f"ICE_SERVERS[{index}] has unknown keys: {', '.join(sorted(unknown))}.")
+        if not all(isinstance(server.get(key, ""), str) for key in ("username", "credential")):
+            raise ImproperlyConfigured(f"ICE_SERVERS[{index}]: username and credential must be strings.")
+    return servers
+
+
+ICE_SERVERS = _ice_servers()
+if P2P_CONNECT_TIMEOUT_MS <= 0:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("P2P_CONNECT_TIMEOUT_MS must be a positive number of milliseconds.")
+# Files sent through the server (and P2P files archived there): the largest one, and how
+# much one person may keep in all.
+FILE_MAX_BYTES = env_int("FILE_MAX_BYTES", 100 * 2**20)
+FILE_QUOTA_BYTES = env_int("FILE_QUOTA_BYTES", 2**30)
+# When true, a file sent directly is uploaded afterwards too, so that the server keeps a
+# copy (for people who join later or lose the file); its message then names that copy.
+FILE_ARCHIVE_P2P = env_bool("FILE_ARCHIVE_P2P", False)
+# The most one report of directly sent bytes may claim (it only feeds /metrics).
+FILE_MAX_P2P_REPORT = env_int("FILE_MAX_P2P_REPORT", 4 * 2**30)
+
 USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("apps_approval.api.urls")),
     path("", include("apps_announcements.api.urls")),
     path("", include("apps_attendance.api.urls")),
+    path("", include("files.api.urls")),
     path("", include("integrations.api.urls")),
 ]
 
@@ -38,6 +39,7 @@ urlpatterns = [
     path("approvals/", include("apps_approval.urls")),
     path("announcements/", include("apps_announcements.urls")),
     path("attendance/", include("apps_attendance.urls")),
+    path("files/", include("files.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # The OAuth2 protocol endpoints only; clients are registered by administrators.

@@ -5,7 +5,11 @@ from prometheus_client import Counter, Gauge, Histogram
 CONNECTIONS = Gauge("switchboard_connections", "Open WebSocket connections on this worker.")
 MESSAGES_STORED = Counter("switchboard_messages_stored_total", "Messages stored, by app.", ["app"])
 RELAY_BYTES = Counter(
-    "switchboard_relay_bytes_total", "Bytes of message frames the server relayed to clients."
+    "switchboard_relay_bytes_total", "Bytes the server carried between clients: message frames and files."
+)
+# What went around the server is known only from the clients' own reports.
+P2P_BYTES = Counter(
+    "switchboard_p2p_bytes_total", "Bytes clients report they sent directly to each other, by kind.", ["kind"]
 )
 FRAMES_SENT = Counter("switchboard_frames_sent_total", "Frames sent to clients, by type.", ["type"])
 ERRORS = Counter("switchboard_errors_total", "Errors answered to clients, by code.", ["code"])

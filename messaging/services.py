@@ -192,6 +192,12 @@ def _conversation_for_send(*, sender: User, conversation_id: Any, to_user_id: An
     return conversation
 
 
+def conversation_access_for_send(*, user: User, conversation_id: Any, app: str) -> Conversation:
+    """A conversation ``user`` may still send ``app`` messages to: the check a send makes,
+    for an app that stores something for a message before sending it (a file, say)."""
+    return _conversation_for_send(sender=user, conversation_id=conversation_id, to_user_id=None, app=app)
+
+
 def message_send(
     *,
     sender: User,

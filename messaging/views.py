@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
+from django.urls import reverse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .registry import app_handlers
@@ -18,7 +19,22 @@ def chat(request: HttpRequest) -> HttpResponse:
         "messaging/chat.html",
         {
             "user_json": {"id": user.pk, "username": user.username, "display_name": user.name},
-            "config_json": {"ws_path": "/ws/", "max_body_bytes": MAX_BODY_BYTES, "page_size": 50},
+            "config_json": {
+                "ws_path": "/ws/",
+                "max_body_bytes": MAX_BODY_BYTES,
+                "page_size": 50,
+                "p2p": {
+                    "enabled": settings.P2P_ENABLED,
+                    "ice_servers": settings.ICE_SERVERS,
+                    "connect_timeout_ms": settings.P2P_CONNECT_TIMEOUT_MS,
+                },
+                "files": {
+                    "max_bytes": settings.FILE_MAX_BYTES,
+                    "upload_url": reverse("api-files"),
+                    "archive_p2p": settings.FILE_ARCHIVE_P2P,
+                },
+                "p2p_report_url": reverse("api-p2p-bytes"),
+            },
             # Each office app's client-side renderer, named by its handler.
             "app_includes": [h.chat_include for h in app_handlers.values() if h.chat_include],
             "app_banners": [h.chat_banner for h in app_handlers.values() if h.chat_banner],
