@@ -24,16 +24,21 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self, name: str, env: dict[str, str], log_dir: Path, *, port: int | None = None, network=None
+    ) -> None:
         self.name = name
+        # A PrivateNetwork (imsite.testing.netns) to run in; its addresses are its own.
+        self.network = network
         # A port chosen beforehand, when something must know the address before the start.
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "wb")
+        command = [sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(self.port), "imsite.asgi:application"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(self.port), "imsite.asgi:application"],
+            network.command(command) if network is not None else command,
             cwd=ROOT,
             env={**os.environ, "WORKER_NAME": name, "SECURE": "false", **env},
             stdout=self._log,
@@ -46,13 +51,22 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.log()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
+            if self._healthy():
+                return
+            time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not start: {self.log()}")
+
+    def _healthy(self) -> bool:
+        url = f"{self.url}/healthz"
+        if self.network is not None:
+            probe = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)"
+            command = self.network.command([sys.executable, "-c", probe, url])
+            return subprocess.run(command, capture_output=True, timeout=10).returncode == 0
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return response.status == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
 
     def token(self, username: str, password: str = "switchboard-demo") -> str:
         request = urllib.request.Request(

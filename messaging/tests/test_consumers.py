@@ -171,8 +171,10 @@ async def test_signal_only_between_people_who_may_talk(demo, connect):
     offer = {"kind": "offer", "sdp": "v=0..."}
     await alice.send({"type": "signal", "to": demo["bob"].id, "data": offer})
     assert await bob.recv_type("signal") == {"type": "signal", "from": demo["alice"].id, "data": offer}
-    await alice.send({"type": "signal", "to": demo["carol"].id, "data": offer})
-    assert (await alice.recv_type("error"))["code"] == "not_permitted"
+    candidate = {"kind": "candidate", "candidate": {"candidate": "candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host"}}
+    for data in (offer, candidate):
+        await alice.send({"type": "signal", "to": demo["carol"].id, "data": data})
+        assert (await alice.recv_type("error"))["code"] == "not_permitted"
     assert await carol.nothing()
     for client in (alice, bob, carol):
         await client.close()

@@ -181,6 +181,7 @@
     readBy: new Map(),         // conversation id -> Map(user id -> seq), from receipts
     outbox: new Map(),         // client_id -> unsent / unacknowledged message
     drafts: new Map(),         // conversation id -> composer text
+    viaPeer: new Set(),        // client_ids of messages that went over a data channel
     lastId: 0,                 // newest message id this page has seen
     view: null,                // the open conversation
     loaded: false,
@@ -283,6 +284,7 @@
     headAvatar: $('sb-head-avatar'),
     headTitle: $('sb-head-title'),
     headSub: $('sb-head-sub'),
+    transport: $('sb-transport'),
     history: $('sb-history'),
     historyTop: $('sb-history-top'),
     list: $('sb-messages'),
@@ -400,7 +402,7 @@
     const li = h('li', {
       class: 'msg ' + (own ? 'msg-own' : 'msg-other') + (showSender ? ' msg-grouped' : ''),
       'data-testid': 'message',
-      'data-transport': 'relay',
+      'data-transport': transportOf(msg),
       'data-app': msg.app,
       'data-sender': msg.sender,
     });
@@ -422,6 +424,13 @@
     fillBody(msg);
     fillMeta(msg);
     return li;
+  }
+
+  /** 'p2p' for a message that came (or, for one's own, was acknowledged) over a data
+   * channel; 'relay' for one that came through the server. */
+  function transportOf(msg) {
+    if (msg.transport === 'p2p' || (msg.client_id && state.viaPeer.has(msg.client_id))) return 'p2p';
+    return 'relay';
   }
 
   function fillBody(msg) {
@@ -684,11 +693,26 @@
     }
   }
 
+  /** The path messages of the open conversation take now: straight to the peer, or
+   * through the server. Only a direct conversation can go peer-to-peer. */
+  function renderTransport() {
+    const v = state.view;
+    const conv = v && state.convs.get(v.id);
+    if (!ui.transport || !conv) return;
+    const other = otherMember(conv);
+    const path = other && SB.transport ? SB.transport.stateFor(other) : 'relay';
+    ui.transport.dataset.state = path;
+    ui.transport.classList.toggle('badge-ok', path === 'p2p');
+    ui.transport.textContent = t(path === 'p2p' ? 'transport_p2p' : 'transport_relay');
+    ui.transport.title = t(path === 'p2p' ? 'transport_p2p_hint' : 'transport_relay_hint');
+  }
+
   function renderHeader() {
     const v = state.view;
     if (!v) return;
     const conv = state.convs.get(v.id);
     if (!conv) return;
+    renderTransport();
     ui.headTitle.textContent = convTitle(conv);
     ui.headAvatar.replaceChildren();
     if (conv.kind === 'direct') {
@@ -742,6 +766,7 @@
     if (push) setHash(id);
     scheduleSidebar();
     if (!isNarrow()) ui.composer.focus({ preventScroll: true });
+    SB.events.dispatchEvent(new CustomEvent('conversation-open', { detail: { id, peer: otherMember(conv) } }));
     await loadNewest(v);
   }
 
@@ -880,11 +905,12 @@
       if (m.conversation !== v.id || !m.id) continue;
       const existing = v.byId.get(m.id);
       if (existing) { updateMessage(existing, m); continue; }
-      // Our own message that came back another way before its ack.
-      if (m.client_id && m.sender === state.me.id) {
+      // Our own message that came back another way before its ack, or a peer's message
+      // that came over the data channel before the server's copy.
+      if (m.client_id) {
         const pend = v.pending.get(m.client_id);
-        if (pend) { promotePending(v, pend, m); continue; }
-        state.outbox.delete(m.client_id); // stored already: show the stored copy only
+        if (pend && pend.sender === m.sender) { promotePending(v, pend, m); continue; }
+        if (m.sender === state.me.id) state.outbox.delete(m.client_id); // stored already: show the stored copy only
       }
       buildMessageEl(m, conv);
       v.byId.set(m.id, m);
@@ -1015,12 +1041,14 @@
     try { return new TextEncoder().encode(JSON.stringify(body)).length; } catch (e) { return 0; }
   }
 
-  /** Send a message of any app into a conversation; returns its client_id. */
-  function sendMessage(conversation, app, body) {
+  /** Send a message of any app into a conversation; returns its client_id.
+   * It always goes to the server (history, other devices, offline delivery); in a direct
+   * conversation with an open data channel it also goes straight to the peer. */
+  function sendMessage(conversation, app, body, opts = {}) {
     const item = {
-      client_id: uuid(), conversation: Number(conversation), app: app || 'chat', body,
+      client_id: opts.client_id || uuid(), conversation: Number(conversation), app: app || 'chat', body,
       sender: state.me.id, created_at: new Date().toISOString(), status: 'sending', error: null,
-      id: null, seq: null, edited_at: null, recalled: false,
+      id: null, seq: null, edited_at: null, recalled: false, transport: 'relay',
     };
     state.outbox.set(item.client_id, item);
     const v = state.view;
@@ -1029,6 +1057,7 @@
       decorate();
       scrollToBottom();
     }
+    if (SB.transport) SB.transport.offerMessage(item);
     transmit(item);
     return item.client_id;
   }
@@ -1189,11 +1218,84 @@
       return;
     }
     const stick = nearBottom();
+    if (SB.transport) SB.transport.retractMessage(item);
     item.status = 'failed';
     item.error = f.detail || f.code || t('error_generic');
     fillMeta(item);
     if (stick && item.el && item.el.isConnected) scrollToBottom();
   }
+
+  // ---------------------------------------------------------------------------------------
+  // What the peer-to-peer transport (p2p.js) needs from the chat
+  // ---------------------------------------------------------------------------------------
+  function storedByClientId(v, clientId, sender) {
+    for (const m of v.byId.values()) if (m.client_id === clientId && m.sender === sender) return m;
+    return null;
+  }
+
+  /** A message the peer sent straight over the data channel: shown at once, replaced by
+   * the server's stored copy (same client_id) when that arrives. Returns whether it was
+   * accepted. */
+  function receiveDirect(raw) {
+    const conv = state.convs.get(Number(raw.conversation));
+    const sender = Number(raw.sender);
+    if (!conv || conv.kind !== 'direct' || otherMember(conv) !== sender || typeof raw.client_id !== 'string') return false;
+    if (!raw.body || typeof raw.body !== 'object' || bodySize(raw.body) > (Number(config.max_body_bytes) || 65536)) return false;
+    const v = state.view;
+    if (v && v.id === conv.id && (v.pending.has(raw.client_id) || storedByClientId(v, raw.client_id, sender))) return true;
+    state.viaPeer.add(raw.client_id);
+    if (!v || v.id !== conv.id || v.loading) return true; // the server's copy shows it, marked p2p
+    const item = {
+      client_id: raw.client_id, conversation: conv.id, app: typeof raw.app === 'string' ? raw.app : 'chat',
+      body: raw.body, sender, created_at: typeof raw.created_at === 'string' ? raw.created_at : new Date().toISOString(),
+      status: null, error: null, id: null, seq: null, edited_at: null, recalled: false, transport: 'p2p',
+    };
+    const stick = nearBottom();
+    showPending(v, item);
+    clearTyping(v, sender);
+    decorate();
+    if (stick) scrollToBottom();
+    return true;
+  }
+
+  /** The peer's server send was refused: what it showed us directly must go. */
+  function retractDirect(clientId) {
+    state.viaPeer.delete(clientId);
+    const v = state.view;
+    const pend = v && v.pending.get(clientId);
+    if (!pend || pend.sender === state.me.id) return;
+    v.pending.delete(clientId);
+    pend.el.remove();
+    decorate();
+  }
+
+  /** Our message reached the peer over the data channel (the peer acknowledged it). */
+  function markTransport(clientId) {
+    state.viaPeer.add(clientId);
+    const v = state.view;
+    if (!v) return;
+    const msg = v.pending.get(clientId) || storedByClientId(v, clientId, state.me.id);
+    if (msg && msg.el) msg.el.dataset.transport = 'p2p';
+  }
+
+  SB.chat = {
+    config,
+    t,
+    toast,
+    csrfToken,
+    sendFrame: (frame) => sendFrame(frame, true),
+    conversation: (id) => state.convs.get(Number(id)) || null,
+    peerOf: (convId) => otherMember(state.convs.get(Number(convId))),
+    directWith: (userId) => state.directByUser.get(Number(userId)) || null,
+    presence: (userId) => presenceOf(Number(userId)),
+    openId: () => (state.view ? state.view.id : null),
+    list: () => ui.list,
+    keepInView: () => { if (nearBottom()) scrollToBottom(); },
+    receiveDirect,
+    retractDirect,
+    markTransport,
+  };
+  SB.events.addEventListener('transport', renderTransport);
 
   // Composer
   function autoGrow() {
