@@ -6,12 +6,16 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install chromium run test migrate demo messages clean
+.PHONY: help install chromium run test migrate demo messages clean bench cluster
 
 help:
 	@echo "make run    set up and serve on http://$(HOST):$(PORT) with the demo organisation"
 	@echo "make test   set up and run the whole suite (embedded defaults, then PostgreSQL and Redis)"
 	@echo "make messages  update and compile the translation catalogues"
+	@echo "make bench  run the load benchmark (PostgreSQL, Redis db 13) into bench/results/: sizes via"
+	@echo "            BENCH_USERS BENCH_TEAM_SIZE BENCH_RATE BENCH_DURATION BENCH_FANOUT_USERS BENCH_REPEATS,"
+	@echo "            BENCH_SCENARIOS, BENCH_DATABASE_URL, BENCH_REDIS_URL, ASGI_SERVER=daphne|uvicorn"
+	@echo "make cluster  CLUSTER_WORKERS web workers from PORT, Celery worker and beat (needs DATABASE_URL, REDIS_URL)"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +47,27 @@ test: install chromium
 messages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=bench
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
+
+# The orchestration (database, workers, scenarios, chart) is bench/suite.py; it reads the
+# BENCH_* variables, from the environment or from make's command line.
+bench: install
+	$(BIN)/python -m bench.suite
+
+# Several web workers on consecutive ports from PORT, a Celery worker and Celery beat, as
+# the Procfile says. They share state only through PostgreSQL and Redis, so both are required.
+CLUSTER_WORKERS ?= 2
+ASGI_SERVER ?= daphne
+CLUSTER_WEB := $(if $(filter uvicorn,$(ASGI_SERVER)),web-uvicorn,web)
+cluster: install
+	$(if $(filter postgres%,$(DATABASE_URL)),,$(error make cluster needs PostgreSQL and Redis: set DATABASE_URL (postgres://) and REDIS_URL (redis://)))
+	$(if $(filter redis%,$(REDIS_URL)),,$(error make cluster needs Redis, which its workers share: set REDIS_URL (redis://)))
+	$(if $(filter daphne uvicorn,$(ASGI_SERVER)),,$(error ASGI_SERVER must be daphne or uvicorn))
+	$(BIN)/python manage.py migrate --noinput
+	STATIC_MANIFEST=true $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	mkdir -p var
+	@echo "Switchboard: $(CLUSTER_WORKERS) $(ASGI_SERVER) workers on http://$(HOST):$(PORT)/ and up, Celery worker and beat"
+	HOST=$(HOST) SECURE=$${SECURE:-false} $(BIN)/honcho start --port $(PORT) \
+		--concurrency $(CLUSTER_WEB)=$(CLUSTER_WORKERS) $(CLUSTER_WEB) worker beat
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -1,4 +1,4 @@
-"""One ASGI application serves HTTP and WebSocket (Daphne in every deployment)."""
+"""One ASGI application serves HTTP and WebSocket (under Daphne, or uvicorn)."""
 
 import os
 
@@ -11,12 +11,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from imsite.gcfreeze import GcFreezing  # noqa: E402
 from imsite.routing import websocket_urlpatterns  # noqa: E402
 from imsite.ws_auth import WebSocketAuthMiddleware  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
-    }
+# GcFreezing passes every call through untouched.
+application = GcFreezing(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
+        }
+    )
 )
