@@ -211,7 +211,8 @@ else:
 # The cache holds rate-limit buckets and the like; with Redis it is shared by all workers.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URLS, "KEY_PREFIX": "sb"}
+        # The first host only: Django takes further hosts for read replicas of the first.
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "sb"}
         if REDIS_URLS
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -189,3 +189,14 @@ def test_metrics_for_loopback_and_staff_only(demo, client):
     client.force_login(demo["admin"])
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
     del send_response
+
+
+def test_metrics_behind_a_proxy_refuse_what_the_proxy_relayed(demo, client, settings):
+    settings.BEHIND_PROXY = True
+    # A scraper on the host asks the worker directly.
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+    # Relayed by nginx: from outside, whatever the address looks like.
+    relayed = client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert relayed.status_code == 403
+    client.force_login(demo["admin"])
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 200
