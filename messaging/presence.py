@@ -16,6 +16,7 @@ learns of it (``messaging.dispatch``).
 from __future__ import annotations
 
 import asyncio
+import binascii
 import functools
 import time
 from typing import Protocol
@@ -80,7 +81,7 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    """Entries in a Redis hash per user, sharded over the configured hosts by user id."""
+    """Entries in a Redis hash per user, sharded over the configured hosts like the channel layer."""
 
     def __init__(self, urls: list[str], worker: str) -> None:
         import redis.asyncio as redis
@@ -100,8 +101,16 @@ class RedisPresence:
         # Entries whose removal failed (Redis away): removed when it is back.
         self._orphans: set[tuple[int, str]] = set()
 
+    def _shard(self, user_id: int) -> int:
+        """The host of a user's entries: the channel layer's own placement (CRC32 of the
+        key onto 4,096 slots, split evenly between the hosts), so that presence and the
+        layer spread the same way over the same hosts."""
+        if len(self._clients) == 1:
+            return 0
+        return int((binascii.crc32(self._key(user_id).encode()) & 0xFFF) / (4096 / len(self._clients)))
+
     def _client(self, user_id: int):
-        return self._clients[user_id % len(self._clients)]
+        return self._clients[self._shard(user_id)]
 
     @staticmethod
     def _key(user_id: int) -> str:
@@ -129,7 +138,7 @@ class RedisPresence:
     async def _live_entries(self, user_ids: list[int]) -> dict[int, dict[str, tuple[str, str]]]:
         by_client: dict[int, list[int]] = {}
         for uid in user_ids:
-            by_client.setdefault(uid % len(self._clients), []).append(uid)
+            by_client.setdefault(self._shard(uid), []).append(uid)
         raw: dict[int, dict[str, tuple[str, str]]] = {}
         workers: set[str] = set()
         for index, uids in by_client.items():
