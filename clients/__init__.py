@@ -1,1 +1,0 @@
-"""Clients of Switchboard's protocol v1, outside the server."""
