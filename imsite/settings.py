@@ -183,6 +183,7 @@ DB_THREAD_SENSITIVE = env_bool(
 REDIS_URLS = env_list("REDIS_URL")
 REDIS_URL = REDIS_URLS[0] if REDIS_URLS else ""
 REDIS_POOL_SIZE = env_int("REDIS_POOL_SIZE", 1000)
+CHANNEL_LISTENER_CAPACITY = env_int("CHANNEL_LISTENER_CAPACITY", 20000)
 
 if REDIS_URLS:
     CHANNEL_LAYERS = {
@@ -197,16 +198,25 @@ if REDIS_URLS:
                         "address": url,
                         "max_connections": REDIS_POOL_SIZE,
                         "socket_timeout": None,
+                        # A connection idle this long is pinged first, so that after a
+                        # Redis restart the pool replaces its dead connections.
+                        "health_check_interval": 2,
                     }
                     for url in REDIS_URLS
                 ],
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),
+                # Each worker's listener (messaging.dispatch) carries every event of the
+                # cluster, so it may hold far more than one connection's channel.
+                "channel_capacity": {"workers*": CHANNEL_LISTENER_CAPACITY},
                 "expiry": 60,
             },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process: the worker's listener is the only channel.
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": CHANNEL_LISTENER_CAPACITY}}
+    }
 
 # The cache holds rate-limit buckets and the like; with Redis it is shared by all workers.
 CACHES = {
@@ -218,8 +228,12 @@ CACHES = {
     )
 }
 
-# Concurrent channel-layer sends per worker; stays well under REDIS_POOL_SIZE.
-CHANNEL_SEND_CONCURRENCY = env_int("CHANNEL_SEND_CONCURRENCY", 200)
+# How often a worker checks that Redis still holds its state (a restart loses it): at
+# most this long a socket of it can miss events before it is closed to resync.
+LAYER_CHECK_SECONDS = float(os.environ.get("LAYER_CHECK_SECONDS") or 2)
+# A client that leaves more than this unsent (it stopped reading) is cut off; it
+# reconnects and catches up with sync (imsite.backpressure: Daphne and uvicorn).
+SLOW_CLIENT_MAX_BYTES = env_int("SLOW_CLIENT_MAX_BYTES", 2**20)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -381,17 +395,6 @@ ANNOUNCEMENT_BATCH_SIZE = env_int("ANNOUNCEMENT_BATCH_SIZE", 200)
 # Staff and these addresses may read /metrics.
 METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1")
 
-# --- Address book ---------------------------------------------------------------------
-# The policy that decides who may see and talk to whom; swappable like DOT's validators.
-SWITCHBOARD_POLICY_CLASS = os.environ.get("SWITCHBOARD_POLICY_CLASS", "contacts.policy.RulePolicy")
-
-# --- Internationalisation -------------------------------------------------------------
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
-USE_I18N = True
-# The company's time zone: times are stored in UTC and shown in this zone.
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 # --- Direct (P2P) transport and files ------------------------------------------------
 # Two browsers that reach each other send messages and files over a WebRTC data channel;
 # when they cannot, the server relays. An office LAN needs no STUN or TURN server, so
@@ -448,6 +451,17 @@ FILE_ARCHIVE_P2P = env_bool("FILE_ARCHIVE_P2P", False)
 # The most one report of directly sent bytes may claim (it only feeds /metrics).
 FILE_MAX_P2P_REPORT = env_int("FILE_MAX_P2P_REPORT", 4 * 2**30)
 
+# --- Address book ---------------------------------------------------------------------
+# The policy that decides who may see and talk to whom; swappable like DOT's validators.
+SWITCHBOARD_POLICY_CLASS = os.environ.get("SWITCHBOARD_POLICY_CLASS", "contacts.policy.RulePolicy")
+
+# --- Internationalisation -------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+# The company's time zone: times are stored in UTC and shown in this zone.
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------

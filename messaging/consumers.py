@@ -1,8 +1,11 @@
 """The WebSocket endpoint of protocol v1 (docs/protocol.md).
 
 Thin on purpose: authenticate, parse, call one service, forward. Every decision is a
-service's; every event a service published arrives through the channel layer and is
-forwarded as it is.
+service's; every event a service published reaches the connection through its worker's
+dispatcher (``messaging.dispatch``) and is forwarded as it is.
+
+A client that stops reading is cut off once more than ``SLOW_CLIENT_MAX_BYTES`` wait
+unsent for it (``imsite.backpressure``); it reconnects and catches up with ``sync``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import logging
 import time
 from collections import OrderedDict
 
-from imsite.db import db
 from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -22,12 +24,13 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import connection_user_get_valid
 
+from imsite.backpressure import outbound_buffer
+from imsite.db import db
 from imsite.errors import ApplicationError, require_number
 
-from . import metrics, presence, selectors, services
+from . import dispatch, metrics, presence, selectors, services
 from .frames import ack_frame, error_frame, message_frame
 from .ratelimit import TokenBucket, send_bucket
-from .realtime import bind_server_loop, user_group
 
 MAX_FRAME_BYTES = 96 * 1024
 AUTH_RECHECK_SECONDS = 60
@@ -35,6 +38,11 @@ AUTH_RECHECK_SECONDS = 60
 WRITE_FRAMES = frozenset({"send", "read", "typing", "signal"})
 TYPING_INTERVAL = 2.0
 RECENT_IDS = 2000
+# Events that arrive while a connection says hello wait for it; more than this and the
+# connection is treated like a client that does not read.
+EARLY_EVENTS = 1000
+# How long a sync waits for a client to take what it already has before sending more.
+DRAIN_PATIENCE_SECONDS = 30
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +64,30 @@ class RecentIds:
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
+    # No channel of its own: the worker's dispatcher hands it its events (deliver()).
+    channel_layer_alias = None
     user = None
+    dispatcher = None
+    outbound = None
+    ready = False
+    cut_off = False
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the connection ended (even by a fault that skipped disconnect()),
+            # the dispatcher must not keep it.
+            self._leave()
+
+    async def dispatch(self, message) -> None:
+        await super().dispatch(message)
+        # asgiref's sync_to_async swallows a cancellation that arrives while its thread
+        # runs (it waits for the thread and returns its result); honour it here, or a
+        # worker shutting down would wait for this connection for ever.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError
 
     # --- lifecycle -----------------------------------------------------------------------
     async def connect(self) -> None:
@@ -64,19 +95,47 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close()  # before accept: the handshake is refused
             return
+        self.channel_name = dispatch.connection_name()
+        self.outbound = outbound_buffer(self.scope)
+        self.ready = False
+        self.early: list[dict] = []
+        # What this connection was last told of each user's presence: the snapshot after
+        # hello and a live change can say the same thing, and the client hears it once.
+        self.presence_told: dict[int, str] = {}
+        dispatcher = dispatch.get_dispatcher()
+        if not await dispatcher.ready():
+            # The channel layer is unreachable: a socket now would hear nothing.
+            await self.accept()
+            await self.close(code=dispatch.CLOSE_TRY_AGAIN_LATER)
+            return
         self.user = user
-        bind_server_loop(asyncio.get_running_loop())
         self.sends = send_bucket()
         self.frames = TokenBucket(settings.FRAME_RATE_BURST, settings.FRAME_RATE_PER_SECOND)
         self.typing_sent: dict[int, float] = {}
         self.sent_ids = RecentIds()
         self.auth_checked = time.monotonic()
-        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
-        await self.accept()
+        # Listening before hello, so that nothing stored after hello's last_message_id is
+        # missed; what arrives meanwhile waits in self.early.
+        self.dispatcher = dispatcher
+        dispatcher.register(user.pk, self)
         metrics.CONNECTIONS.inc()
+        await self.accept()
+        try:
+            await self.say_hello()
+        except Exception:
+            # Redis or the database went away while we said hello: the client is to
+            # reconnect and sync, and disconnect() cleans up after us.
+            logger.exception("opening a connection of user %s failed", user.pk)
+            await self.close(code=dispatch.CLOSE_SERVICE_RESTART)
+            return
+        while self.early:
+            await self.handle_event(self.early.pop(0))
+        self.ready = True
+
+    async def say_hello(self) -> None:
         headers = dict(self.scope.get("headers", []))
         hello = await db(services.connection_open)(
-            user=user,
+            user=self.user,
             channel_name=self.channel_name,
             worker=settings.SWITCHBOARD_WORKER_NAME,
             client=self.scope.get("client"),
@@ -84,16 +143,26 @@ class ChatConsumer(AsyncWebsocketConsumer):
             auth=self.scope.get("auth", "session"),
         )
         await self.send_frame(hello)
-        for frame in await presence.presence_connect(user=user, channel=self.channel_name):
+        for frame in await presence.presence_connect(user=self.user, channel=self.channel_name):
+            self.presence_told[frame["user"]] = frame["status"]
             await self.send_frame(frame)
 
     async def disconnect(self, code: int) -> None:
         if self.user is None:
             return
-        metrics.CONNECTIONS.dec()
-        await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
-        await presence.presence_change(user=self.user, channel=self.channel_name, status=None)
+        self._leave()
+        try:
+            await presence.presence_change(user=self.user, channel=self.channel_name, status=None)
+        except Exception:
+            # Redis away: the entry is removed when it is back (presence.worker_up).
+            logger.warning("presence of a closed connection not updated", exc_info=True)
         await db(services.connection_close)(channel_name=self.channel_name)
+
+    def _leave(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.unregister(self.user.pk, self)
+            self.dispatcher = None
+            metrics.CONNECTIONS.dec()
 
     # --- client frames ---------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -178,6 +247,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         while True:
             batch = await db(selectors.messages_after)(user=self.user, after_id=after)
             for message in batch:
+                if not await self.drained():
+                    return
                 if self.sent_ids.add(message.pk):
                     await self.send_frame(message_frame(message))
             if len(batch) < selectors.SYNC_BATCH:
@@ -224,7 +295,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
         "presence": on_presence,
     }
 
-    # --- events from the channel layer ---------------------------------------------------
+    # --- events from the dispatcher -------------------------------------------------------
+    async def deliver(self, event: dict) -> None:
+        """An event for this connection's user, from any worker."""
+        if self.ready:
+            await self.handle_event(event)
+        elif len(self.early) < EARLY_EVENTS:
+            self.early.append(event)
+        else:
+            await self.cut_off_slow()
+
+    async def handle_event(self, event: dict) -> None:
+        # Named like a channel-layer handler: "message.new" -> message_new().
+        handler = None if event["type"].startswith("_") else getattr(self, event["type"].replace(".", "_"), None)
+        if handler is None:
+            logger.warning("no handler for %s events", event["type"])
+            return
+        await handler(event)
+
     async def forward(self, event: dict) -> None:
         if event.get("origin") == self.channel_name:
             return
@@ -254,16 +342,62 @@ class ChatConsumer(AsyncWebsocketConsumer):
     app_event = forward
     receipt_new = forward
     typing_new = forward
-    presence_changed = forward
+
+    async def presence_changed(self, event: dict) -> None:
+        if self.presence_told.get(event["user"]) == event["status"]:
+            return
+        self.presence_told[event["user"]] = event["status"]
+        await self.forward(event)
 
     # --- sending ---------------------------------------------------------------------------
     async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        if self.cut_off:
+            return
+        if self.outbound is not None and self.outbound.unsent() > settings.SLOW_CLIENT_MAX_BYTES:
+            await self.cut_off_slow()
+            return
         try:
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except (ValueError, Disconnected):
             # The client went away mid-send (Daphne's socket says "Attempt to send on a
             # closed protocol"); its disconnect is on the way and cleans up.
             pass
+
+    async def close(self, code=None, reason=None) -> None:
+        if self.outbound is not None and self.outbound.unsent() > settings.SLOW_CLIENT_MAX_BYTES:
+            # A close frame would wait behind what the client does not read.
+            await self.cut_off_slow()
+            return
+        await super().close(code=code, reason=reason)
+
+    async def drained(self) -> bool:
+        """Before each frame of a long reply the client asked for (a sync): wait while
+        half the limit is unsent, leaving the other half for live events. False when the
+        connection is gone or was cut off meanwhile."""
+        if self.outbound is None:
+            return not self.cut_off
+        deadline = time.monotonic() + DRAIN_PATIENCE_SECONDS
+        while self.outbound.unsent() > settings.SLOW_CLIENT_MAX_BYTES // 2:
+            if self.cut_off or self.outbound.closed:
+                return False
+            if time.monotonic() > deadline:
+                await self.cut_off_slow()
+                return False
+            await asyncio.sleep(0.02)
+        return not (self.cut_off or self.outbound.closed)
+
+    async def cut_off_slow(self) -> None:
+        """The client is not reading: drop the connection rather than hold its events.
+        It reconnects and catches up with sync; disconnect() cleans up."""
+        if self.cut_off:
+            return
+        self.cut_off = True
+        metrics.DROPPED.labels(kind="slow_client").inc()
+        logger.info("cut off a slow client of user %s", self.user.pk if self.user else None)
+        if self.outbound is not None:
+            self.outbound.abort("slow client")
+        else:
+            await self.close(code=dispatch.CLOSE_TRY_AGAIN_LATER)
 
     async def send_frame(self, frame: dict) -> None:
         await self.send(text_data=json.dumps(frame, separators=(",", ":")))

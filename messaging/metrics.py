@@ -19,3 +19,11 @@ DELIVERY_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 DROPPED = Counter("switchboard_dropped_events_total", "Ephemeral events dropped under pressure, by kind.", ["kind"])
+LAYER_PUBLISHES = Counter(
+    "switchboard_layer_publishes_total",
+    "Events this process put on the channel layer: one each, whatever the number of recipients.",
+)
+LAYER_RESETS = Counter(
+    "switchboard_layer_resets_total",
+    "Times this worker lost the channel layer (Redis restarted or unreachable) and closed its sockets.",
+)

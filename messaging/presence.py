@@ -6,6 +6,11 @@ With Redis configured the registry lives there, so every worker sees every other
 connections; each worker keeps a heartbeat key, and entries of a worker whose heartbeat
 has lapsed (it died) count for nothing. Without Redis it lives in this process, which is
 right for the single-process embedded default.
+
+Each worker also keeps a mark in every Redis host (``worker_up``) and checks it every
+couple of seconds (``worker_intact``): Redis here keeps nothing on disk, so a restart
+wipes presence and the channel layer's groups alike, and a missing mark is how a worker
+learns of it (``messaging.dispatch``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from .realtime import event, publish_to_users_async
 ONLINE, AWAY, OFFLINE = "online", "away", "offline"
 HEARTBEAT_SECONDS = 10
 HEARTBEAT_TTL = 30
+# The mark is refreshed every couple of seconds; the TTL only clears a dead worker's.
+MARK_TTL = 600
 
 
 def aggregate(statuses: list[str]) -> str:
@@ -38,6 +45,8 @@ class PresenceRegistry(Protocol):
     async def set(self, user_id: int, channel: str, status: str) -> tuple[str, str]: ...
     async def remove(self, user_id: int, channel: str) -> tuple[str, str]: ...
     async def statuses(self, user_ids: list[int]) -> dict[int, str]: ...
+    async def worker_up(self, mark: str) -> None: ...
+    async def worker_intact(self, mark: str) -> bool: ...
 
 
 class MemoryPresence:
@@ -64,6 +73,12 @@ class MemoryPresence:
     async def statuses(self, user_ids: list[int]) -> dict[int, str]:
         return {uid: self._status(uid) for uid in user_ids if uid in self._entries}
 
+    async def worker_up(self, mark: str) -> None:
+        pass
+
+    async def worker_intact(self, mark: str) -> bool:
+        return True  # it lives and dies with this process
+
 
 class RedisPresence:
     """Entries in a Redis hash per user, sharded over the configured hosts like the channel layer."""
@@ -83,6 +98,8 @@ class RedisPresence:
             for url in urls
         ]
         self._heartbeat: asyncio.Task | None = None
+        # Entries whose removal failed (Redis away): removed when it is back.
+        self._orphans: set[tuple[int, str]] = set()
 
     def _shard(self, user_id: int) -> int:
         """The host of a user's entries: the channel layer's own placement (CRC32 of the
@@ -157,9 +174,38 @@ class RedisPresence:
         return before, await self._status(user_id)
 
     async def remove(self, user_id: int, channel: str) -> tuple[str, str]:
-        before = await self._status(user_id)
-        await self._client(user_id).hdel(self._key(user_id), channel)
+        try:
+            before = await self._status(user_id)
+            await self._client(user_id).hdel(self._key(user_id), channel)
+        except Exception:
+            self._orphans.add((user_id, channel))
+            raise
         return before, await self._status(user_id)
+
+    @staticmethod
+    def _mark_key(mark: str) -> str:
+        return f"sb:mark:{mark}"
+
+    async def worker_up(self, mark: str) -> None:
+        """Redis is (back) up for this worker: beat now rather than at the next beat, so
+        that reconnecting users do not look offline, set the mark, and remove the entries
+        of connections that closed while Redis was away."""
+        for client in self._clients:
+            # Idle connections from before a restart are dead; new ones replace them.
+            await client.connection_pool.disconnect(inuse_connections=False)
+            await client.set(self._worker_key(self.worker), str(time.time()), ex=HEARTBEAT_TTL)
+            await client.set(self._mark_key(mark), self.worker, ex=MARK_TTL)
+        for user_id, channel in list(self._orphans):
+            await self._client(user_id).hdel(self._key(user_id), channel)
+            self._orphans.discard((user_id, channel))
+
+    async def worker_intact(self, mark: str) -> bool:
+        """Whether every host still holds the mark (refreshing it): a host without it lost
+        everything since ``worker_up``."""
+        for client in self._clients:
+            if not await client.expire(self._mark_key(mark), MARK_TTL):
+                return False
+        return True
 
     async def statuses(self, user_ids: list[int]) -> dict[int, str]:
         entries = await self._live_entries(user_ids)
@@ -190,7 +236,7 @@ async def presence_change(*, user, channel: str, status: str | None) -> str:
         # Only connected watchers can hear it; the others learn presence when they connect.
         online = await registry.statuses(sorted(watchers))
         frame = {"type": "presence", "user": user.pk, "status": after}
-        await publish_to_users_async(online, event("presence.changed", frame))
+        await publish_to_users_async(online, event("presence.changed", frame, user=user.pk, status=after))
     return after
 
 

@@ -1,61 +1,68 @@
 """Publishing events to connections through the channel layer.
 
-Every connection joins its user's group (``user.<id>``), so an event for a set of users
-reaches all of their devices on every worker. Events are published only from services,
-only after commit: the database stays the source of truth and the channel layer is the
-fast path.
+An event goes to the channel layer once, whatever its audience: one message to the group
+of worker listeners (``workers``) carrying the ids of the users it is for and the frame,
+serialised once. Each worker hands it to its own connections of those users
+(``messaging.dispatch``). Events are published only from services, only after commit:
+the database stays the source of truth and the channel layer is the fast path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import transaction
 
+from . import metrics
 
-def user_group(user_id: int) -> str:
-    return f"user.{user_id}"
+# Every worker that holds sockets has one listener channel in this group.
+WORKERS_GROUP = "workers"
+# The channel-layer message type that carries an event and its audience.
+FANOUT = "fanout"
+
+logger = logging.getLogger(__name__)
 
 
 def event(kind: str, frame: dict[str, Any], *, origin: str | None = None, **meta: Any) -> dict[str, Any]:
-    """A channel-layer message carrying a ready-to-send frame.
+    """An event carrying a ready-to-send frame.
 
     The frame is serialised once here, not once per receiving connection.
     """
     return {"type": kind, "text": json.dumps(frame, separators=(",", ":")), "origin": origin, **meta}
 
 
-_send_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
-
-
-def _slots() -> asyncio.Semaphore:
-    """Bounds this process's concurrent sends so that a large fan-out waits for Redis
-    connections instead of exhausting the pool."""
-    loop = asyncio.get_running_loop()
-    if loop not in _send_slots:
-        _send_slots.clear()  # a new event loop (tests): the old semaphores are useless
-        _send_slots[loop] = asyncio.Semaphore(settings.CHANNEL_SEND_CONCURRENCY)
-    return _send_slots[loop]
-
-
 async def publish_to_users_async(user_ids: Iterable[int], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    ids = list(set(user_ids))
+    if layer is None or not ids:
         return
-    slots = _slots()
-
-    async def send(uid: int) -> None:
-        async with slots:
-            await layer.group_send(user_group(uid), message)
-
-    await asyncio.gather(*(send(uid) for uid in set(user_ids)))
+    fanout = {"type": FANOUT, "users": ids, "event": message}
+    for attempt in range(2):
+        try:
+            await layer.group_send(WORKERS_GROUP, fanout)
+            break
+        except Exception:
+            # Once more: after a Redis restart the pool's first connection is a dead one.
+            if attempt == 0:
+                continue
+            # Redis unreachable: what was stored is in the database, and the sockets
+            # that should have had it are being closed so that their clients resync.
+            logger.warning(
+                "channel layer unreachable: a %s event for %d users reached no one",
+                message.get("type"),
+                len(ids),
+                exc_info=True,
+            )
+            metrics.DROPPED.labels(kind="layer_unreachable").inc()
+            return
+    metrics.LAYER_PUBLISHES.inc()
 
 
 _server_loop: asyncio.AbstractEventLoop | None = None
@@ -80,7 +87,7 @@ def publish_to_users(user_ids: Iterable[int], message: dict[str, Any]) -> None:
         except RuntimeError:
             running = None
         if running is not loop:
-            # Called from a worker's database thread after commit: the sends go out on the
+            # Called from a worker's database thread after commit: the send goes out on the
             # event loop while this thread moves on to the next request.
             asyncio.run_coroutine_threadsafe(publish_to_users_async(ids, message), loop)
             return

@@ -1,0 +1,208 @@
+"""Fan-out once per worker: the worker's own index of its sockets, and its listener.
+
+Each worker process keeps ``user id -> its connections here`` and one listener channel on
+the channel layer, a member of the group ``workers`` (``messaging.realtime``). An event
+is one channel-layer message to that group, carrying its audience's ids; each worker's
+listener hands it to its own connections of those users. A message to a department of
+5,000 costs one channel-layer send and one receive per worker, not one send per member.
+
+The listener is also how a worker learns that the channel layer lost its state. Redis
+here keeps nothing on disk, so a restart forgets the group (the listener would hear
+nothing again) and presence. When the listener's receive fails, or the worker's mark in
+Redis (``presence.worker_intact``) is gone, the worker closes every socket it holds with
+:data:`CLOSE_SERVICE_RESTART`, so that no socket stays open but deaf: clients reconnect
+and ``sync``, and whatever was acknowledged meanwhile is in the database. Until the
+worker is back in the group, new sockets are closed with :data:`CLOSE_TRY_AGAIN_LATER`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from . import metrics, presence
+from .realtime import FANOUT, WORKERS_GROUP, bind_server_loop
+
+# Daphne's WebSocket library sends only 1000 and 3000-4999, so these are the private-use
+# twins of 1012 (service restart) and 1013 (try again later).
+CLOSE_SERVICE_RESTART = 4012
+CLOSE_TRY_AGAIN_LATER = 4013
+
+LISTENER_PREFIX = "workers"
+# A large audience's deliveries give the event loop back this often, so that one event
+# to thousands does not hold up every other socket of the worker.
+YIELD_EVERY = 200
+# Group membership expires after the layer's group_expiry (a day by default).
+REJOIN_SECONDS = 300
+JOIN_WAIT_SECONDS = 2.0
+RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+logger = logging.getLogger(__name__)
+
+
+class LocalConnection(Protocol):
+    channel_name: str
+
+    async def deliver(self, event: dict[str, Any]) -> None: ...
+    async def close(self, code: int | None = None) -> None: ...
+
+
+class LayerLost(Exception):
+    pass
+
+
+class Dispatcher:
+    """One per worker process (and event loop)."""
+
+    def __init__(self, layer, loop: asyncio.AbstractEventLoop) -> None:
+        self.layer = layer
+        self.loop = loop
+        self.connections: dict[int, set[LocalConnection]] = {}
+        self.channel: str | None = None
+        # A channel of a dispatcher this one replaced (tests run one event loop each).
+        self.stale_channel: str | None = None
+        self.mark = uuid.uuid4().hex
+        self._joined = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    # --- the index ---------------------------------------------------------------------
+    def register(self, user_id: int, connection: LocalConnection) -> None:
+        self.connections.setdefault(user_id, set()).add(connection)
+
+    def unregister(self, user_id: int, connection: LocalConnection) -> None:
+        local = self.connections.get(user_id)
+        if local is not None:
+            local.discard(connection)
+            if not local:
+                del self.connections[user_id]
+
+    @property
+    def joined(self) -> bool:
+        return self._joined.is_set()
+
+    async def ready(self) -> bool:
+        """Start listening if this is the worker's first socket; whether the worker is in
+        the group, so that a new socket will hear its events."""
+        if self._task is None or self._task.done():
+            bind_server_loop(self.loop)
+            self._task = self.loop.create_task(self._run(), name="switchboard-dispatcher")
+        if not self._joined.is_set():
+            try:
+                await asyncio.wait_for(self._joined.wait(), JOIN_WAIT_SECONDS)
+            except TimeoutError:
+                return False
+        return True
+
+    # --- delivery ----------------------------------------------------------------------
+    async def deliver(self, user_ids: list[int], event: dict[str, Any]) -> int:
+        """Hand an event to this worker's connections of these users; how many."""
+        delivered = 0
+        for user_id in user_ids:
+            local = self.connections.get(user_id)
+            if not local:
+                continue
+            for connection in tuple(local):  # a connection may leave while we yield
+                try:
+                    await connection.deliver(event)
+                except Exception:
+                    logger.exception("delivering a %s event failed", event.get("type"))
+                delivered += 1
+                if delivered % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+        return delivered
+
+    # --- membership and listening ---------------------------------------------------------
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._join()
+            except Exception:
+                logger.warning("cannot join the channel layer; retrying", exc_info=attempt == 0)
+                await asyncio.sleep(RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)])
+                attempt += 1
+                continue
+            attempt = 0
+            self._joined.set()
+            error = await self._serve()
+            self._joined.clear()
+            metrics.LAYER_RESETS.inc()
+            logger.warning("lost the channel layer (%s); closing this worker's sockets", error)
+            await self._close_all()
+
+    async def _join(self) -> None:
+        if self.channel is None:
+            self.channel = await self.layer.new_channel(prefix=LISTENER_PREFIX)
+        await self.layer.group_add(WORKERS_GROUP, self.channel)
+        if self.stale_channel is not None:
+            await self.layer.group_discard(WORKERS_GROUP, self.stale_channel)
+            self.stale_channel = None
+        await presence.get_presence().worker_up(self.mark)
+
+    async def _serve(self) -> BaseException:
+        """Listen and watch until either fails; the error."""
+        tasks = [
+            self.loop.create_task(self._listen(), name="switchboard-listener"),
+            self.loop.create_task(self._watch(), name="switchboard-layer-watch"),
+        ]
+        try:
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        failed = next(iter(done))
+        return failed.exception() or LayerLost("listener stopped")
+
+    async def _listen(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel)
+            if message.get("type") == FANOUT:
+                await self.deliver(message["users"], message["event"])
+
+    async def _watch(self) -> None:
+        registry = presence.get_presence()
+        rejoin = self.loop.time() + REJOIN_SECONDS
+        while True:
+            await asyncio.sleep(settings.LAYER_CHECK_SECONDS)
+            if not await registry.worker_intact(self.mark):
+                raise LayerLost("Redis lost this worker's state; it restarted")
+            if self.loop.time() >= rejoin:
+                await self.layer.group_add(WORKERS_GROUP, self.channel)
+                rejoin = self.loop.time() + REJOIN_SECONDS
+
+    async def _close_all(self) -> None:
+        closing = [connection for local in self.connections.values() for connection in local]
+        for count, connection in enumerate(closing, 1):
+            try:
+                await connection.close(code=CLOSE_SERVICE_RESTART)
+            except Exception:
+                logger.exception("closing %s failed", connection.channel_name)
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+
+
+_dispatcher: Dispatcher | None = None
+
+
+def get_dispatcher() -> Dispatcher:
+    """This worker's dispatcher, on the running event loop."""
+    global _dispatcher
+    loop = asyncio.get_running_loop()
+    if _dispatcher is None or _dispatcher.loop is not loop:
+        stale = _dispatcher
+        _dispatcher = Dispatcher(get_channel_layer(), loop)
+        if stale is not None:
+            _dispatcher.stale_channel = stale.channel
+    return _dispatcher
+
+
+def connection_name() -> str:
+    """A name for a new connection, unique across workers: its key in presence, the
+    ``origin`` of the events it causes, and its row in ``Connection``."""
+    return f"{settings.SWITCHBOARD_WORKER_NAME}!{uuid.uuid4().hex}"
