@@ -1,0 +1,1 @@
+"""Clients of Switchboard's protocol v1, outside the server."""
