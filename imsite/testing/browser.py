@@ -28,3 +28,16 @@ def login_context(browser, *, base_url: str, user, **context_options):
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}]
     )
     return context
+
+
+def open_direct(page, username):
+    """Open the direct conversation with ``username`` from the chat's contact list."""
+    from playwright.sync_api import expect
+
+    page.locator(f'[data-testid="contact"][data-username="{username}"]').click()
+    expect(page.get_by_test_id("composer")).to_be_visible()
+
+
+def say(page, text):
+    page.get_by_test_id("composer").fill(text)
+    page.get_by_test_id("composer").press("Enter")

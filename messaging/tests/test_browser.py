@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from imsite.testing.browser import login_context
+from imsite.testing.browser import login_context, open_direct, say
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -18,16 +18,6 @@ def open_chat(browser, web_worker, user):
     page.goto("/chat/")
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
     return page
-
-
-def open_direct(page, username):
-    page.locator(f'[data-testid="contact"][data-username="{username}"]').click()
-    expect(page.get_by_test_id("composer")).to_be_visible()
-
-
-def say(page, text):
-    page.get_by_test_id("composer").fill(text)
-    page.get_by_test_id("composer").press("Enter")
 
 
 def messages_with(page, text):

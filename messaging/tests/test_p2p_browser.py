@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from imsite.testing.browser import HERMETIC_ARGS
+from imsite.testing.browser import HERMETIC_ARGS, open_direct, say
 from imsite.testing.netns import PrivateNetwork
 from imsite.testing.servers import ServerProcess, manage, standalone_env
 
@@ -92,16 +92,6 @@ def sign_in(site, username, *, force_relay=False):
     page.click("form button[type=submit]")
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=15_000)
     return page
-
-
-def open_direct(page, username):
-    page.locator(f'[data-testid="contact"][data-username="{username}"]').click()
-    expect(page.get_by_test_id("composer")).to_be_visible()
-
-
-def say(page, text):
-    page.get_by_test_id("composer").fill(text)
-    page.get_by_test_id("composer").press("Enter")
 
 
 def counters(page) -> dict[str, float]:
