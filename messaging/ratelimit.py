@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,14 +37,18 @@ def send_bucket() -> TokenBucket:
     return TokenBucket(settings.MESSAGE_RATE_BURST, settings.MESSAGE_RATE_PER_SECOND)
 
 
-class MessageSendThrottle(BaseThrottle):
-    """The same send limit for REST clients, per user, kept in the cache."""
+class CachedBucketThrottle(BaseThrottle):
+    """A per-user token bucket for REST clients, kept in the (shared) cache."""
+
+    key_prefix: str
+    # The limit: a function giving a full bucket (settings may change between calls).
+    new_bucket: Callable[[], TokenBucket]
 
     def allow_request(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:
             return True
-        key = f"sb:send-bucket:{request.user.pk}"
-        bucket = cache.get(key) or send_bucket()
+        key = f"sb:{self.key_prefix}:{request.user.pk}"
+        bucket = cache.get(key) or self.new_bucket()
         allowed = bucket.take()
         self._wait = bucket.wait_seconds()
         cache.set(key, bucket, timeout=600)
@@ -51,3 +56,10 @@ class MessageSendThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
+
+
+class MessageSendThrottle(CachedBucketThrottle):
+    """The same send limit for REST clients as on the socket."""
+
+    key_prefix = "send-bucket"
+    new_bucket = staticmethod(send_bucket)

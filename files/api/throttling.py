@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
-from rest_framework.throttling import BaseThrottle
-
-from messaging.ratelimit import TokenBucket
+from messaging.ratelimit import CachedBucketThrottle, TokenBucket
 
 # A client reports after each file and now and then for messages: a burst for a batch of
 # files finishing together, then one report a second.
@@ -13,16 +10,6 @@ REPORT_BURST = 60
 REPORT_PER_SECOND = 1.0
 
 
-class P2PReportThrottle(BaseThrottle):
-    def allow_request(self, request, view) -> bool:
-        if not request.user or not request.user.is_authenticated:
-            return True
-        key = f"sb:p2p-report-bucket:{request.user.pk}"
-        bucket = cache.get(key) or TokenBucket(REPORT_BURST, REPORT_PER_SECOND)
-        allowed = bucket.take()
-        self._wait = bucket.wait_seconds()
-        cache.set(key, bucket, timeout=600)
-        return allowed
-
-    def wait(self) -> float | None:
-        return getattr(self, "_wait", None)
+class P2PReportThrottle(CachedBucketThrottle):
+    key_prefix = "p2p-report-bucket"
+    new_bucket = staticmethod(lambda: TokenBucket(REPORT_BURST, REPORT_PER_SECOND))
