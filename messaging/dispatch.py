@@ -13,6 +13,14 @@ Redis (``presence.worker_intact``) is gone, the worker closes every socket it ho
 :data:`CLOSE_SERVICE_RESTART`, so that no socket stays open but deaf: clients reconnect
 and ``sync``, and whatever was acknowledged meanwhile is in the database. Until the
 worker is back in the group, new sockets are closed with :data:`CLOSE_TRY_AGAIN_LATER`.
+
+The same happens when the listener misses an event. channels-redis drops, without a word,
+what would go past a channel's capacity (``CHANNEL_LISTENER_CAPACITY``) and what waits
+longer than its expiry; a worker that falls that far behind cannot know whom the lost
+event was for. Every publishing process numbers its events (``realtime.Numbering``), and
+the listener watches each publisher's numbers (:class:`Gaps`): a number still missing
+:data:`GAP_GRACE_SECONDS` after a later one arrived is counted as lost, and every socket
+of the worker is closed so that its client resyncs.
 """
 
 from __future__ import annotations
@@ -41,6 +49,13 @@ YIELD_EVERY = 200
 REJOIN_SECONDS = 300
 JOIN_WAIT_SECONDS = 2.0
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+# One process publishes from several threads at once, so its numbers may arrive slightly
+# out of order; one still missing this long after a later one arrived is lost.
+GAP_GRACE_SECONDS = 5.0
+# A gap this wide is lost at once (and not remembered number by number).
+GAP_MAX = 10_000
+# A publisher not heard from for this long is forgotten (a Celery child that exited).
+PUBLISHER_FORGET_SECONDS = 3600.0
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +71,54 @@ class LayerLost(Exception):
     pass
 
 
+class EventsLost(LayerLost):
+    pass
+
+
+class Gaps:
+    """Which events of each publisher a listener has not seen.
+
+    Numbers arrive 1, 2, 3… from each publisher, perhaps slightly out of order. The first
+    number heard from a publisher is where its count begins for this listener (it may
+    have joined late). A loss shows only once a later number arrives.
+    """
+
+    def __init__(self, grace: float = GAP_GRACE_SECONDS) -> None:
+        self.grace = grace
+        self.expected: dict[str, int] = {}
+        self.heard: dict[str, float] = {}
+        self.missing: dict[tuple[str, int], float] = {}
+        self.lost = 0
+
+    def see(self, publisher: str, number: int, now: float) -> None:
+        self.heard[publisher] = now
+        expected = self.expected.get(publisher)
+        if expected is None or number == expected:
+            self.expected[publisher] = number + 1
+        elif number > expected:
+            if number - expected > GAP_MAX:
+                self.lost += number - expected
+            else:
+                deadline = now + self.grace
+                for missed in range(expected, number):
+                    self.missing[(publisher, missed)] = deadline
+            self.expected[publisher] = number + 1
+        else:
+            self.missing.pop((publisher, number), None)  # a late one, not lost after all
+
+    def overdue(self, now: float) -> int:
+        """How many events are now known to be lost (each counted once)."""
+        late = [key for key, deadline in self.missing.items() if deadline <= now]
+        for key in late:
+            del self.missing[key]
+        lost, self.lost = self.lost + len(late), 0
+        forgotten = [p for p, at in self.heard.items() if now - at > PUBLISHER_FORGET_SECONDS]
+        for publisher in forgotten:
+            del self.heard[publisher]
+            del self.expected[publisher]
+        return lost
+
+
 class Dispatcher:
     """One per worker process (and event loop)."""
 
@@ -69,6 +132,7 @@ class Dispatcher:
         self.mark = uuid.uuid4().hex
         self._joined = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self.gaps = Gaps()
 
     # --- the index ---------------------------------------------------------------------
     def register(self, user_id: int, connection: LocalConnection) -> None:
@@ -146,6 +210,7 @@ class Dispatcher:
 
     async def _serve(self) -> BaseException:
         """Listen and watch until either fails; the error."""
+        self.gaps = Gaps()
         tasks = [
             self.loop.create_task(self._listen(), name="switchboard-listener"),
             self.loop.create_task(self._watch(), name="switchboard-layer-watch"),
@@ -162,14 +227,25 @@ class Dispatcher:
     async def _listen(self) -> None:
         while True:
             message = await self.layer.receive(self.channel)
-            if message.get("type") == FANOUT:
-                await self.deliver(message["users"], message["event"])
+            if message.get("type") != FANOUT:
+                continue
+            if "publisher" in message:
+                self.gaps.see(message["publisher"], message["n"], self.loop.time())
+            await self.deliver(message["users"], message["event"])
+            self._check_gaps()
+
+    def _check_gaps(self) -> None:
+        lost = self.gaps.overdue(self.loop.time())
+        if lost:
+            metrics.DROPPED.labels(kind="listener_overflow").inc(lost)
+            raise EventsLost(f"{lost} event(s) never reached this worker's listener")
 
     async def _watch(self) -> None:
         registry = presence.get_presence()
         rejoin = self.loop.time() + REJOIN_SECONDS
         while True:
             await asyncio.sleep(settings.LAYER_CHECK_SECONDS)
+            self._check_gaps()
             if not await registry.worker_intact(self.mark):
                 raise LayerLost("Redis lost this worker's state; it restarted")
             if self.loop.time() >= rejoin:

@@ -25,5 +25,5 @@ LAYER_PUBLISHES = Counter(
 )
 LAYER_RESETS = Counter(
     "switchboard_layer_resets_total",
-    "Times this worker lost the channel layer (Redis restarted or unreachable) and closed its sockets.",
+    "Times this worker lost the channel layer (Redis restarted or unreachable, or events went missing) and closed its sockets.",
 )

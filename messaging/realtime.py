@@ -10,9 +10,12 @@ the database stays the source of truth and the channel layer is the fast path.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import os
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,6 +33,26 @@ FANOUT = "fanout"
 logger = logging.getLogger(__name__)
 
 
+class Numbering:
+    """Numbers this process's events 1, 2, 3… under a name of its own, so that a listener
+    that misses one (channels-redis drops what exceeds a channel's capacity, without a
+    word) sees the gap (``messaging.dispatch.Gaps``). A forked child (Celery's pool) gets
+    a name and count of its own."""
+
+    def __init__(self) -> None:
+        self._pid = 0
+        self.name = ""
+        self._count = itertools.count(1)
+
+    def next(self) -> tuple[str, int]:
+        if self._pid != os.getpid():
+            self._pid, self.name, self._count = os.getpid(), uuid.uuid4().hex[:12], itertools.count(1)
+        return self.name, next(self._count)
+
+
+numbering = Numbering()
+
+
 def event(kind: str, frame: dict[str, Any], *, origin: str | None = None, **meta: Any) -> dict[str, Any]:
     """An event carrying a ready-to-send frame.
 
@@ -43,7 +66,10 @@ async def publish_to_users_async(user_ids: Iterable[int], message: dict[str, Any
     ids = list(set(user_ids))
     if layer is None or not ids:
         return
-    fanout = {"type": FANOUT, "users": ids, "event": message}
+    publisher, number = numbering.next()
+    # An event that fails to go out keeps its number: every listener then sees a gap, and
+    # its sockets resync, as they must when an event reached no one.
+    fanout = {"type": FANOUT, "users": ids, "event": message, "publisher": publisher, "n": number}
     for attempt in range(2):
         try:
             await layer.group_send(WORKERS_GROUP, fanout)

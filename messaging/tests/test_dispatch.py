@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import uuid
 
 import pytest
@@ -17,7 +19,7 @@ from messaging.realtime import FANOUT, WORKERS_GROUP, event, publish_to_users_as
 
 from .realclients import RedisServer, WsClient, bench_department, metric, token_for, wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def cid() -> str:
@@ -140,6 +142,51 @@ async def test_when_redis_forgets_the_worker_every_socket_is_closed_and_it_liste
     await bob.close()
 
 
+# --- events that never reached a listener ---------------------------------------------------------
+
+
+def test_numbers_in_order_or_slightly_out_of_order_are_no_loss():
+    gaps = dispatch.Gaps(grace=5)
+    for number in (7, 8, 10, 9, 11):  # it joined at 7; 9 came after 10
+        gaps.see("a", number, now=0)
+    gaps.see("b", 1, now=0)
+    assert gaps.overdue(now=60) == 0
+
+
+def test_a_number_still_missing_after_the_grace_is_lost_once():
+    gaps = dispatch.Gaps(grace=5)
+    for number in (1, 2, 5):
+        gaps.see("a", number, now=0)
+    assert gaps.overdue(now=4.9) == 0
+    gaps.see("a", 4, now=4.9)  # late, not lost
+    assert gaps.overdue(now=5) == 1  # 3
+    assert gaps.overdue(now=6) == 0
+
+
+def test_a_huge_gap_is_lost_at_once_without_remembering_each_number():
+    gaps = dispatch.Gaps(grace=5)
+    gaps.see("a", 1, now=0)
+    gaps.see("a", 2 + dispatch.GAP_MAX + 1, now=0)
+    assert gaps.missing == {}
+    assert gaps.overdue(now=0) == dispatch.GAP_MAX + 1
+
+
+def test_publishers_not_heard_from_for_long_are_forgotten():
+    gaps = dispatch.Gaps(grace=5)
+    gaps.see("gone", 1, now=0)
+    gaps.see("here", 1, now=dispatch.PUBLISHER_FORGET_SECONDS)
+    gaps.overdue(now=dispatch.PUBLISHER_FORGET_SECONDS + 1)
+    assert set(gaps.expected) == {"here"}
+
+
+async def test_each_event_carries_its_publishers_next_number(layer_sends):
+    await publish_to_users_async([1], event("typing.new", {"type": "typing"}))
+    await publish_to_users_async([2], event("typing.new", {"type": "typing"}))
+    (_, first), (_, second) = layer_sends
+    assert first["publisher"] == second["publisher"]
+    assert second["n"] == first["n"] + 1
+
+
 # --- real worker processes -----------------------------------------------------------------------
 
 
@@ -233,3 +280,56 @@ async def test_a_redis_restart_closes_every_socket_and_sync_brings_what_was_stor
     finally:
         worker.stop()
         redis_server.kill()
+
+
+@pytest.mark.services
+async def test_a_worker_whose_listener_overflowed_closes_its_sockets_and_sync_brings_the_rest(
+    demo, services_env, tmp_path
+):
+    """channels-redis drops, without a word, what goes past a channel's capacity. A worker
+    that fell that far behind (here: stopped) notices the gap in another worker's numbers
+    and closes its sockets; the client reconnects and sync brings every message."""
+    # The capacity is the cluster's: a sender leaves out what a full channel cannot take.
+    env = {**services_env, "CHANNEL_LISTENER_CAPACITY": "10"}
+    behind = ServerProcess("worker-behind", env, tmp_path)
+    ahead = ServerProcess("worker-ahead", env, tmp_path)
+    try:
+        behind.wait_ready()
+        ahead.wait_ready()
+        alice_token, bob_token = await token_for(demo["alice"]), await token_for(demo["bob"])
+        bob = await WsClient.open(behind.ws_url, bob_token)
+        alice = await WsClient.open(ahead.ws_url, alice_token)
+        last_id = bob.hello["last_message_id"]
+        for client in (bob, alice):
+            await client.send({"type": "ping"})
+            await client.recv_type("pong")
+
+        os.kill(behind.process.pid, signal.SIGSTOP)
+        try:
+            for n in range(30):  # three times what the stopped worker's listener holds
+                await alice.send({"type": "send", "client_id": cid(), "to": demo["bob"].id, "body": {"text": f"m{n}"}})
+                await alice.recv_type("ack")
+        finally:
+            os.kill(behind.process.pid, signal.SIGCONT)
+        await alice.send({"type": "send", "client_id": cid(), "to": demo["bob"].id, "body": {"text": "after"}})
+        await alice.recv_type("ack")
+
+        assert await bob.closed_by_server(timeout=30) == dispatch.CLOSE_SERVICE_RESTART
+        assert metric(behind, 'switchboard_dropped_events_total{kind="listener_overflow"}') >= 10
+        assert metric(ahead, 'switchboard_dropped_events_total{kind="listener_overflow"}') == 0
+
+        bob = None
+        async with asyncio.timeout(30):
+            while bob is None:
+                try:
+                    bob = await WsClient.open(behind.ws_url, bob_token)
+                except Exception:
+                    await asyncio.sleep(0.3)
+        await bob.send({"type": "sync", "after": last_id})
+        texts = [frame["body"]["text"] for frame in await bob.frames_of("message", quiet=1.0)]
+        assert texts == [f"m{n}" for n in range(30)] + ["after"]
+        await alice.ws.close()
+        await bob.ws.close()
+    finally:
+        behind.stop()
+        ahead.stop()
