@@ -18,9 +18,9 @@ The same happens when the listener misses an event. channels-redis drops, withou
 what would go past a channel's capacity (``CHANNEL_LISTENER_CAPACITY``) and what waits
 longer than its expiry; a worker that falls that far behind cannot know whom the lost
 event was for. Every publishing process numbers its events (``realtime.Numbering``), and
-the listener watches each publisher's numbers (:class:`Gaps`): a number still missing
-:data:`GAP_GRACE_SECONDS` after a later one arrived is counted as lost, and every socket
-of the worker is closed so that its client resyncs.
+the listener watches each publisher's numbers (:class:`Gaps`): a number that should have
+arrived before a later event and did not is counted as lost, and every socket of the
+worker is closed so that its client resyncs.
 """
 
 from __future__ import annotations
@@ -49,11 +49,6 @@ YIELD_EVERY = 200
 REJOIN_SECONDS = 300
 JOIN_WAIT_SECONDS = 2.0
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
-# One process publishes from several threads at once, so its numbers may arrive slightly
-# out of order; one still missing this long after a later one arrived is lost.
-GAP_GRACE_SECONDS = 5.0
-# A gap this wide is lost at once (and not remembered number by number).
-GAP_MAX = 10_000
 # A publisher not heard from for this long is forgotten (a Celery child that exited).
 PUBLISHER_FORGET_SECONDS = 3600.0
 
@@ -76,46 +71,45 @@ class EventsLost(LayerLost):
 
 
 class Gaps:
-    """Which events of each publisher a listener has not seen.
+    """Which events of each publisher a listener never received.
 
-    Numbers arrive 1, 2, 3… from each publisher, perhaps slightly out of order. The first
-    number heard from a publisher is where its count begins for this listener (it may
-    have joined late). A loss shows only once a later number arrives.
+    Each event carries its publisher's number and ``settled`` (``realtime.Numbering``):
+    every number below ``settled`` reached Redis before the event did, so one not heard by
+    then is lost. Numbers from ``settled`` up may still be on their way. The first event
+    heard from a publisher is where its count begins for this listener (it may have joined
+    late). A loss shows only once a later event of the same publisher arrives.
     """
 
-    def __init__(self, grace: float = GAP_GRACE_SECONDS) -> None:
-        self.grace = grace
-        self.expected: dict[str, int] = {}
+    def __init__(self) -> None:
+        self.expected: dict[str, int] = {}  # the lowest number not yet heard
+        self.ahead: dict[str, set[int]] = {}  # numbers heard above it
         self.heard: dict[str, float] = {}
-        self.missing: dict[tuple[str, int], float] = {}
         self.lost = 0
 
-    def see(self, publisher: str, number: int, now: float) -> None:
+    def see(self, publisher: str, number: int, settled: int, now: float) -> None:
         self.heard[publisher] = now
         expected = self.expected.get(publisher)
-        if expected is None or number == expected:
-            self.expected[publisher] = number + 1
-        elif number > expected:
-            if number - expected > GAP_MAX:
-                self.lost += number - expected
-            else:
-                deadline = now + self.grace
-                for missed in range(expected, number):
-                    self.missing[(publisher, missed)] = deadline
-            self.expected[publisher] = number + 1
-        else:
-            self.missing.pop((publisher, number), None)  # a late one, not lost after all
+        ahead = self.ahead.setdefault(publisher, set())
+        if expected is None:
+            expected = number + 1
+        elif number >= expected:
+            ahead.add(number)
+        if settled > expected:
+            below = {n for n in ahead if n < settled}
+            self.lost += settled - expected - len(below)
+            ahead -= below
+            expected = settled
+        while expected in ahead:
+            ahead.discard(expected)
+            expected += 1
+        self.expected[publisher] = expected
 
-    def overdue(self, now: float) -> int:
-        """How many events are now known to be lost (each counted once)."""
-        late = [key for key, deadline in self.missing.items() if deadline <= now]
-        for key in late:
-            del self.missing[key]
-        lost, self.lost = self.lost + len(late), 0
-        forgotten = [p for p, at in self.heard.items() if now - at > PUBLISHER_FORGET_SECONDS]
-        for publisher in forgotten:
-            del self.heard[publisher]
-            del self.expected[publisher]
+    def take_lost(self, now: float) -> int:
+        """How many events are known lost since the last call; publishers not heard from
+        for long (a Celery child that exited) are forgotten."""
+        lost, self.lost = self.lost, 0
+        for publisher in [p for p, at in self.heard.items() if now - at > PUBLISHER_FORGET_SECONDS]:
+            del self.heard[publisher], self.expected[publisher], self.ahead[publisher]
         return lost
 
 
@@ -230,12 +224,12 @@ class Dispatcher:
             if message.get("type") != FANOUT:
                 continue
             if "publisher" in message:
-                self.gaps.see(message["publisher"], message["n"], self.loop.time())
+                self.gaps.see(message["publisher"], message["n"], message["settled"], self.loop.time())
             await self.deliver(message["users"], message["event"])
             self._check_gaps()
 
     def _check_gaps(self) -> None:
-        lost = self.gaps.overdue(self.loop.time())
+        lost = self.gaps.take_lost(self.loop.time())
         if lost:
             metrics.DROPPED.labels(kind="listener_overflow").inc(lost)
             raise EventsLost(f"{lost} event(s) never reached this worker's listener")

@@ -10,10 +10,10 @@ the database stays the source of truth and the channel layer is the fast path.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -35,19 +35,37 @@ logger = logging.getLogger(__name__)
 
 class Numbering:
     """Numbers this process's events 1, 2, 3… under a name of its own, so that a listener
-    that misses one (channels-redis drops what exceeds a channel's capacity, without a
-    word) sees the gap (``messaging.dispatch.Gaps``). A forked child (Celery's pool) gets
-    a name and count of its own."""
+    that misses one (channels-redis drops what exceeds a channel's capacity or waits past
+    its expiry, without a word) can tell (``messaging.dispatch.Gaps``).
+
+    Sends run concurrently, so their events may reach a listener out of order. Each event
+    therefore also carries ``settled``: the lowest number still being sent when it left.
+    Every number below it had reached Redis before this event was sent, and so reaches a
+    listener before it; one that has not by then never will. A forked child (Celery's
+    pool) gets a name and count of its own.
+    """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._pid = 0
         self.name = ""
-        self._count = itertools.count(1)
+        self._next = 1
+        self._sending: set[int] = set()
 
-    def next(self) -> tuple[str, int]:
-        if self._pid != os.getpid():
-            self._pid, self.name, self._count = os.getpid(), uuid.uuid4().hex[:12], itertools.count(1)
-        return self.name, next(self._count)
+    def take(self) -> tuple[str, int, int]:
+        """A new event's publisher name, number and ``settled``."""
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid, self.name, self._next, self._sending = os.getpid(), uuid.uuid4().hex[:12], 1, set()
+            number = self._next
+            self._next += 1
+            self._sending.add(number)
+            return self.name, number, min(self._sending)
+
+    def sent(self, number: int) -> None:
+        """The event went to Redis, or never will."""
+        with self._lock:
+            self._sending.discard(number)
 
 
 numbering = Numbering()
@@ -66,28 +84,31 @@ async def publish_to_users_async(user_ids: Iterable[int], message: dict[str, Any
     ids = list(set(user_ids))
     if layer is None or not ids:
         return
-    publisher, number = numbering.next()
-    # An event that fails to go out keeps its number: every listener then sees a gap, and
-    # its sockets resync, as they must when an event reached no one.
-    fanout = {"type": FANOUT, "users": ids, "event": message, "publisher": publisher, "n": number}
-    for attempt in range(2):
-        try:
-            await layer.group_send(WORKERS_GROUP, fanout)
-            break
-        except Exception:
-            # Once more: after a Redis restart the pool's first connection is a dead one.
-            if attempt == 0:
-                continue
-            # Redis unreachable: what was stored is in the database, and the sockets
-            # that should have had it are being closed so that their clients resync.
-            logger.warning(
-                "channel layer unreachable: a %s event for %d users reached no one",
-                message.get("type"),
-                len(ids),
-                exc_info=True,
-            )
-            metrics.DROPPED.labels(kind="layer_unreachable").inc()
-            return
+    publisher, number, settled = numbering.take()
+    # An event that fails to go out keeps its number: listeners then see it missing, and
+    # their sockets resync, as they must when an event reached no one.
+    fanout = {"type": FANOUT, "users": ids, "event": message, "publisher": publisher, "n": number, "settled": settled}
+    try:
+        for attempt in range(2):
+            try:
+                await layer.group_send(WORKERS_GROUP, fanout)
+                break
+            except Exception:
+                # Once more: after a Redis restart the pool's first connection is a dead one.
+                if attempt == 0:
+                    continue
+                # Redis unreachable: what was stored is in the database, and the sockets
+                # that should have had it are being closed so that their clients resync.
+                logger.warning(
+                    "channel layer unreachable: a %s event for %d users reached no one",
+                    message.get("type"),
+                    len(ids),
+                    exc_info=True,
+                )
+                metrics.DROPPED.labels(kind="layer_unreachable").inc()
+                return
+    finally:
+        numbering.sent(number)
     metrics.LAYER_PUBLISHES.inc()
 
 

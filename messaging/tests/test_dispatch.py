@@ -145,37 +145,37 @@ async def test_when_redis_forgets_the_worker_every_socket_is_closed_and_it_liste
 # --- events that never reached a listener ---------------------------------------------------------
 
 
-def test_numbers_in_order_or_slightly_out_of_order_are_no_loss():
-    gaps = dispatch.Gaps(grace=5)
-    for number in (7, 8, 10, 9, 11):  # it joined at 7; 9 came after 10
-        gaps.see("a", number, now=0)
-    gaps.see("b", 1, now=0)
-    assert gaps.overdue(now=60) == 0
+def test_numbers_out_of_order_while_still_being_sent_are_no_loss():
+    gaps = dispatch.Gaps()
+    gaps.see("a", 7, 7, now=0)  # it joined at 7
+    gaps.see("a", 8, 8, now=0)
+    gaps.see("a", 10, 9, now=0)  # 9 was still being sent when 10 left
+    gaps.see("a", 9, 9, now=0)
+    gaps.see("a", 11, 11, now=0)
+    gaps.see("b", 1, 1, now=0)
+    assert gaps.take_lost(now=0) == 0
+    assert gaps.expected == {"a": 12, "b": 2}
+    assert gaps.ahead == {"a": set(), "b": set()}
 
 
-def test_a_number_still_missing_after_the_grace_is_lost_once():
-    gaps = dispatch.Gaps(grace=5)
-    for number in (1, 2, 5):
-        gaps.see("a", number, now=0)
-    assert gaps.overdue(now=4.9) == 0
-    gaps.see("a", 4, now=4.9)  # late, not lost
-    assert gaps.overdue(now=5) == 1  # 3
-    assert gaps.overdue(now=6) == 0
-
-
-def test_a_huge_gap_is_lost_at_once_without_remembering_each_number():
-    gaps = dispatch.Gaps(grace=5)
-    gaps.see("a", 1, now=0)
-    gaps.see("a", 2 + dispatch.GAP_MAX + 1, now=0)
-    assert gaps.missing == {}
-    assert gaps.overdue(now=0) == dispatch.GAP_MAX + 1
+def test_a_number_settled_before_a_later_event_left_and_not_heard_is_lost():
+    gaps = dispatch.Gaps()
+    gaps.see("a", 1, 1, now=0)
+    gaps.see("a", 4, 3, now=0)  # 2 had reached Redis before 4 left; 3 may still come
+    assert gaps.take_lost(now=0) == 1
+    gaps.see("a", 3, 3, now=0)
+    gaps.see("a", 5, 5, now=0)
+    assert gaps.take_lost(now=0) == 0
+    gaps.see("a", 1_000_006, 1_000_006, now=0)  # a long silence of the listener
+    assert gaps.take_lost(now=0) == 1_000_000
+    assert gaps.ahead["a"] == set()
 
 
 def test_publishers_not_heard_from_for_long_are_forgotten():
-    gaps = dispatch.Gaps(grace=5)
-    gaps.see("gone", 1, now=0)
-    gaps.see("here", 1, now=dispatch.PUBLISHER_FORGET_SECONDS)
-    gaps.overdue(now=dispatch.PUBLISHER_FORGET_SECONDS + 1)
+    gaps = dispatch.Gaps()
+    gaps.see("gone", 1, 1, now=0)
+    gaps.see("here", 1, 1, now=dispatch.PUBLISHER_FORGET_SECONDS)
+    gaps.take_lost(now=dispatch.PUBLISHER_FORGET_SECONDS + 1)
     assert set(gaps.expected) == {"here"}
 
 
@@ -185,6 +185,7 @@ async def test_each_event_carries_its_publishers_next_number(layer_sends):
     (_, first), (_, second) = layer_sends
     assert first["publisher"] == second["publisher"]
     assert second["n"] == first["n"] + 1
+    assert (first["settled"], second["settled"]) == (first["n"], second["n"])  # one at a time
 
 
 # --- real worker processes -----------------------------------------------------------------------
