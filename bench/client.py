@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import websockets
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 
 class BenchClient:
@@ -114,7 +114,8 @@ async def connect_all(
                 status = error.response.status_code
                 hint = " (tokens live 15 minutes: run bench_users --tokens again)" if status in (401, 403) else ""
                 failures.append(f"HTTP {status}{hint}")
-            except (OSError, asyncio.TimeoutError, RuntimeError, ConnectionClosed) as error:
+            # InvalidMessage: the server dropped the handshake (Daphne does after 5 s unanswered).
+            except (OSError, asyncio.TimeoutError, RuntimeError, ConnectionClosed, InvalidMessage) as error:
                 failures.append(f"{type(error).__name__}: {error}")
             return None
 

@@ -233,10 +233,12 @@ async def presence_change(*, user, channel: str, status: str | None) -> str:
         before, after = await registry.set(user.pk, channel, status)
     if before != after:
         watchers = await db(policy.watcher_ids)(user)
-        # Only connected watchers can hear it; the others learn presence when they connect.
-        online = await registry.statuses(sorted(watchers))
+        # To every watcher, online or not: each worker hands it to the connections it
+        # holds and skips the rest for the price of a dict lookup. (Asking Redis first
+        # which watchers are online cost a read per watcher per change: a department
+        # coming online at once made that N squared reads.)
         frame = {"type": "presence", "user": user.pk, "status": after}
-        await publish_to_users_async(online, event("presence.changed", frame, user=user.pk, status=after))
+        await publish_to_users_async(watchers, event("presence.changed", frame, user=user.pk, status=after))
     return after
 
 
