@@ -31,6 +31,7 @@ from imsite.errors import ApplicationError, require_number
 from . import dispatch, metrics, presence, selectors, services
 from .frames import ack_frame, error_frame, message_frame
 from .ratelimit import TokenBucket, send_bucket
+from .sending import get_send_queue
 
 MAX_FRAME_BYTES = 96 * 1024
 AUTH_RECHECK_SECONDS = 60
@@ -230,14 +231,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def on_send(self, frame: dict) -> None:
         if not self.sends.take():
             raise ApplicationError(_("You are sending too fast; wait a moment."), code="rate_limited")
-        result = await db(services.message_send)(
-            sender=self.user,
-            client_id=frame.get("client_id"),
-            conversation_id=frame.get("conversation"),
-            to_user_id=frame.get("to"),
-            app=frame.get("app", "chat"),
-            body=frame.get("body"),
-            origin=self.channel_name,
+        result = await get_send_queue().send(
+            services.SendRequest(
+                sender=self.user,
+                client_id=frame.get("client_id"),
+                conversation_id=frame.get("conversation"),
+                to_user_id=frame.get("to"),
+                app=frame.get("app", "chat"),
+                body=frame.get("body"),
+                origin=self.channel_name,
+            )
         )
         self.sent_ids.add(result.message.pk)
         await self.send_frame(ack_frame(result.message))

@@ -27,3 +27,8 @@ LAYER_RESETS = Counter(
     "switchboard_layer_resets_total",
     "Times this worker lost the channel layer (Redis restarted or unreachable, or events went missing) and closed its sockets.",
 )
+SEND_BATCH = Histogram(
+    "switchboard_send_batch_size",
+    "Socket sends stored together with one commit (messaging.sending).",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)

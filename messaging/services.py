@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,20 +76,7 @@ def _user_get_active(user_id: Any) -> User:
 
 def conversation_get_or_create_direct(*, user: User, other_id: Any, app: str = "chat") -> Conversation:
     """The direct conversation of two people who may talk, created on first use."""
-    other = _user_get_active(other_id)
-    if other.pk == user.pk:
-        raise ApplicationError(_("You cannot open a conversation with yourself."), code="invalid")
-    if not _may_write(user, other, app=app):
-        raise ApplicationError(
-            _("You may not start a conversation with %(name)s.") % {"name": other.name},
-            code="not_permitted",
-        )
-    return _direct_conversation(user.pk, other.pk)
-
-
-def _may_write(user: User, other: User, *, app: str) -> bool:
-    """The visibility rules, or an app's reason to let two people exchange its messages."""
-    return policy.may_talk(user, other) or conversation_permitted_by_app(user, other, app=app)
+    return _conversation_for_send(sender=user, conversation_id=None, to_user_id=other_id, app=app)
 
 
 def _direct_conversation(a_id: int, b_id: int) -> Conversation:
@@ -177,25 +167,48 @@ def department_conversations_sync(*, department_ids: set[int] | None = None) -> 
 # --- messages -------------------------------------------------------------------------
 
 
-def _conversation_for_send(*, sender: User, conversation_id: Any, to_user_id: Any, app: str) -> Conversation:
-    if (conversation_id is None) == (to_user_id is None):
-        raise ApplicationError(_("Give either a conversation or a recipient (to)."), code="invalid")
-    if to_user_id is not None:
-        return conversation_get_or_create_direct(user=sender, other_id=to_user_id, app=app)
-    conversation = conversation_access(user=sender, conversation_id=conversation_id)
-    if conversation.kind == Conversation.Kind.DIRECT:
-        # The rules may have changed since the conversation began.
-        other_id = next((m for m in conversation_member_ids(conversation.pk) if m != sender.pk), None)
-        other = User.objects.filter(pk=other_id).first() if other_id else None
-        if other is None or not _may_write(sender, other, app=app):
-            raise ApplicationError(_("You may no longer write to this person."), code="not_permitted")
-    return conversation
+@dataclass(frozen=True)
+class SendRequest:
+    """One message to send: what a ``send`` frame, a REST call or an app's service asks."""
+
+    sender: User
+    client_id: Any
+    body: Any
+    app: Any = "chat"
+    conversation_id: Any = None
+    to_user_id: Any = None
+    origin: str | None = None
+    #: False for an app's own services, which may send messages that clients may not
+    #: (approval cards, say).
+    from_client: bool = True
 
 
-def conversation_access_for_send(*, user: User, conversation_id: Any, app: str) -> Conversation:
-    """A conversation ``user`` may still send ``app`` messages to: the check a send makes,
-    for an app that stores something for a message before sending it (a file, say)."""
-    return _conversation_for_send(sender=user, conversation_id=conversation_id, to_user_id=None, app=app)
+@dataclass
+class _Send:
+    """A request on its way through :func:`message_send_many`."""
+
+    index: int
+    request: SendRequest
+    client_id: str
+    body: dict[str, Any]
+    handler: Any
+    conversation: Conversation | None = None
+    audience: list[int] = field(default_factory=list)
+    message: Message | None = None
+
+
+@dataclass
+class _Target:
+    """Where one sender wants to write: a conversation by id, or a person (``to``)."""
+
+    sender: User
+    conversation_id: Any
+    to_user_id: Any
+    app: str
+    conversation: Conversation | None = None
+    audience: list[int] = field(default_factory=list)
+    other: User | None = None
+    error: ApplicationError | None = None
 
 
 def message_send(
@@ -216,61 +229,271 @@ def message_send(
     ``from_client=False`` is for an app's own services, which may send messages that
     clients may not (approval cards, say).
     """
-    client_id = require_client_id(client_id)
-    body = check_body(body)
-    if not isinstance(app, str):
-        raise ApplicationError(_("app must be a string."), code="invalid")
-    handler = app_handlers.get(app)
-    if from_client and not handler.client_sendable:
-        raise ApplicationError(
-            _("Messages of %(app)r are sent by the application itself.") % {"app": app}, code="not_permitted"
-        )
-
-    existing = Message.objects.filter(sender=sender, client_id=client_id).first()
-    if existing is not None:
-        return SendResult(existing, created=False)
-
-    conversation = _conversation_for_send(
-        sender=sender, conversation_id=conversation_id, to_user_id=to_user_id, app=app
+    request = SendRequest(
+        sender=sender,
+        client_id=client_id,
+        body=body,
+        app=app,
+        conversation_id=conversation_id,
+        to_user_id=to_user_id,
+        origin=origin,
+        from_client=from_client,
     )
-    body = handler.clean(body, sender=sender, conversation=conversation)
+    outcome = message_send_many([request])[0]
+    if isinstance(outcome, ApplicationError):
+        raise outcome
+    return outcome
+
+
+def message_send_many(requests: list[SendRequest]) -> list[SendResult | ApplicationError]:
+    """:func:`message_send` for several messages, with one commit: each request's result,
+    or the error that refused it (one refusal does not hold up the others).
+
+    Every request is checked as a single send is (membership, the visibility rules of a
+    direct conversation, the app's own rules), but the checks of all of them share their
+    queries, and the writes are a handful of statements whatever the number of messages.
+    A worker's socket sends go through here in batches (``messaging.sending``).
+    """
+    outcomes: list[SendResult | ApplicationError | None] = [None] * len(requests)
+    sends: list[_Send] = []
+    for index, request in enumerate(requests):
+        try:
+            sends.append(_send_checked(index, request))
+        except ApplicationError as error:
+            outcomes[index] = error
+    sends, twins = _without_repeats(sends, outcomes)
+
+    targets = _targets_resolve(
+        [_Target(s.request.sender, s.request.conversation_id, s.request.to_user_id, s.request.app) for s in sends]
+    )
+    ready: list[_Send] = []
+    for send, target in zip(sends, targets):
+        try:
+            if target.error is not None:
+                raise target.error
+            send.conversation, send.audience = target.conversation, target.audience
+            send.body = send.handler.clean(send.body, sender=send.request.sender, conversation=send.conversation)
+        except ApplicationError as error:
+            outcomes[send.index] = error
+            continue
+        ready.append(send)
+
+    for send in ready:
+        outcomes[send.index] = send
+    if ready:
+        try:
+            _messages_store(ready)
+        except IntegrityError:
+            # A client_id raced in on another worker: store them one by one, and where
+            # the other one stood first, it is the answer.
+            for send in ready:
+                outcomes[send.index] = _message_store_one(send)
+    for send in ready:
+        if isinstance(outcomes[send.index], _Send):
+            outcomes[send.index] = SendResult(send.message, created=True)
+    for index, first in twins:
+        outcome = outcomes[first]
+        outcomes[index] = SendResult(outcome.message, created=False) if isinstance(outcome, SendResult) else outcome
+    return outcomes  # type: ignore[return-value]
+
+
+def _send_checked(index: int, request: SendRequest) -> _Send:
+    """The request's own checks, which need no query."""
+    client_id = require_client_id(request.client_id)
+    body = check_body(request.body)
+    if not isinstance(request.app, str):
+        raise ApplicationError(_("app must be a string."), code="invalid")
+    handler = app_handlers.get(request.app)
+    if request.from_client and not handler.client_sendable:
+        raise ApplicationError(
+            _("Messages of %(app)r are sent by the application itself.") % {"app": request.app},
+            code="not_permitted",
+        )
+    return _Send(index=index, request=request, client_id=client_id, body=body, handler=handler)
+
+
+def _without_repeats(sends: list[_Send], outcomes: list) -> tuple[list[_Send], list[tuple[int, int]]]:
+    """Drop the repeats of messages already stored (their answer is the first message) and
+    of others in this batch; the pairs (repeat's index, first's index) of the latter."""
+    if not sends:
+        return [], []
+    stored = Message.objects.filter(
+        sender_id__in={s.request.sender.pk for s in sends}, client_id__in={s.client_id for s in sends}
+    )
+    existing = {(m.sender_id, m.client_id): m for m in stored}
+    first: dict[tuple[int, str], int] = {}
+    fresh, twins = [], []
+    for send in sends:
+        key = (send.request.sender.pk, send.client_id)
+        if key in existing:
+            outcomes[send.index] = SendResult(existing[key], created=False)
+        elif key in first:
+            twins.append((send.index, first[key]))
+        else:
+            first[key] = send.index
+            fresh.append(send)
+    return fresh, twins
+
+
+def _conversation_for_send(*, sender: User, conversation_id: Any, to_user_id: Any, app: str) -> Conversation:
+    target = _targets_resolve([_Target(sender, conversation_id, to_user_id, app)])[0]
+    if target.error is not None:
+        raise target.error
+    return target.conversation
+
+
+def _targets_resolve(targets: list[_Target]) -> list[_Target]:
+    """Each target's conversation and audience (the members' ids), or why its sender may
+    not write there; the checks of all of them share their queries.
+
+    - ``to``: the person must be active and not the sender, and the two may talk (or the
+      app permits it); their direct conversation is created on first use.
+    - a conversation: the sender must be a member; in a direct one, the rules may have
+      changed since it began, so the two must still be allowed to talk.
+    """
+    by_id: list[_Target] = []
+    by_person: list[_Target] = []
+    for target in targets:
+        try:
+            if (target.conversation_id is None) == (target.to_user_id is None):
+                raise ApplicationError(_("Give either a conversation or a recipient (to)."), code="invalid")
+            if target.to_user_id is not None:
+                require_number(target.to_user_id, "user")
+                by_person.append(target)
+            else:
+                require_number(target.conversation_id, "conversation")
+                by_id.append(target)
+        except ApplicationError as error:
+            target.error = error
+
+    conversations = Conversation.objects.in_bulk({t.conversation_id for t in by_id})
+    members: dict[int, list[int]] = {}
+    for conversation_id, user_id in ConversationMember.objects.filter(
+        conversation_id__in=conversations
+    ).values_list("conversation_id", "user_id"):
+        members.setdefault(conversation_id, []).append(user_id)
+    others: dict[int, int] = {}
+    for target in by_id:
+        conversation = conversations.get(target.conversation_id)
+        if conversation is None or target.sender.pk not in members.get(conversation.pk, ()):
+            target.error = ApplicationError(_("No such conversation."), code="not_found")
+            continue
+        target.conversation, target.audience = conversation, members[conversation.pk]
+        if conversation.kind == Conversation.Kind.DIRECT:
+            other_id = next((m for m in target.audience if m != target.sender.pk), None)
+            if other_id is None:
+                target.error = ApplicationError(_("You may no longer write to this person."), code="not_permitted")
+            else:
+                others[id(target)] = other_id
+
+    people = User.objects.in_bulk({t.to_user_id for t in by_person} | set(others.values()))
+    for target in by_person:
+        other = people.get(target.to_user_id)
+        if other is None or not other.is_active:
+            target.error = ApplicationError(_("No such person."), code="not_found")
+        elif other.pk == target.sender.pk:
+            target.error = ApplicationError(_("You cannot open a conversation with yourself."), code="invalid")
+        else:
+            target.other = other
+    for target in by_id:
+        if id(target) in others:
+            target.other = people.get(others[id(target)])
+            if target.other is None:
+                target.error = ApplicationError(_("You may no longer write to this person."), code="not_permitted")
+
+    checked = [t for t in targets if t.error is None and t.other is not None]
+    decisions = policy.may_talk_many([(t.sender, t.other) for t in checked]) if checked else []
+    for target, allowed in zip(checked, decisions):
+        if allowed or conversation_permitted_by_app(target.sender, target.other, app=target.app):
+            continue
+        if target.conversation is not None:
+            target.error = ApplicationError(_("You may no longer write to this person."), code="not_permitted")
+        else:
+            target.error = ApplicationError(
+                _("You may not start a conversation with %(name)s.") % {"name": target.other.name},
+                code="not_permitted",
+            )
+
+    wanted = [t for t in by_person if t.error is None]
+    keys = {Conversation.direct_key_for(t.sender.pk, t.other.pk) for t in wanted}
+    existing = Conversation.objects.filter(direct_key__in=keys).in_bulk(field_name="direct_key")
+    for target in wanted:
+        key = Conversation.direct_key_for(target.sender.pk, target.other.pk)
+        if key not in existing:
+            existing[key] = _direct_conversation(target.sender.pk, target.other.pk)
+        target.conversation, target.audience = existing[key], [target.sender.pk, target.other.pk]
+    return targets
+
+
+def conversation_access_for_send(*, user: User, conversation_id: Any, app: str) -> Conversation:
+    """A conversation ``user`` may still send ``app`` messages to: the check a send makes,
+    for an app that stores something for a message before sending it (a file, say)."""
+    return _conversation_for_send(sender=user, conversation_id=conversation_id, to_user_id=None, app=app)
+
+
+def _messages_store(sends: list[_Send]) -> None:
+    """Store the messages with one commit, and publish each after it.
+
+    The conversations' rows are locked in id order (so that two batches never wait on each
+    other in a circle) and each message takes the next seq of its conversation, in the
+    order of the batch: seqs stay gap-free, and a rolled-back batch gives its numbers back.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = sorted({send.conversation.pk for send in sends})
+        last_seq = dict(
+            Conversation.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "last_seq")
+        )
+        read: dict[tuple[int, int], int] = {}
+        for send in sends:
+            conversation_id = send.conversation.pk
+            last_seq[conversation_id] += 1
+            send.message = Message(
+                conversation_id=conversation_id,
+                seq=last_seq[conversation_id],
+                sender=send.request.sender,
+                app=send.request.app,
+                body=send.body,
+                client_id=send.client_id,
+                created_at=now,
+            )
+            read[(conversation_id, send.request.sender.pk)] = last_seq[conversation_id]
+        Message.objects.bulk_create([send.message for send in sends])
+        seq_field = models.PositiveBigIntegerField()
+        Conversation.objects.filter(pk__in=ids).update(
+            last_seq=Case(*(When(pk=pk, then=Value(seq)) for pk, seq in last_seq.items()), output_field=seq_field),
+            last_message_at=now,
+        )
+        # A sender has read their own message.
+        ConversationMember.objects.filter(
+            functools.reduce(operator.or_, (Q(conversation_id=c, user_id=u) for c, u in read))
+        ).update(
+            last_read_seq=Case(
+                *(When(conversation_id=c, user_id=u, then=Value(seq)) for (c, u), seq in read.items()),
+                output_field=seq_field,
+            )
+        )
+        for send in sends:
+            _message_publish_on_commit(send)
+
+
+def _message_publish_on_commit(send: _Send) -> None:
+    message, app = send.message, send.request.app
+    publish_on_commit(send.audience, event("message.new", message_frame(message), origin=send.request.origin, id=message.pk))
+    transaction.on_commit(lambda: send.handler.on_stored(message), robust=True)
+    transaction.on_commit(lambda: metrics.MESSAGES_STORED.labels(app=app).inc())
+
+
+def _message_store_one(send: _Send) -> SendResult:
+    """One message on its own; if its client_id raced in first elsewhere, that one."""
     try:
-        message = _message_store(conversation=conversation, sender=sender, app=app, body=body, client_id=client_id, origin=origin)
+        _messages_store([send])
     except IntegrityError:
-        # The same client_id raced in on another connection; the first one stands.
-        existing = Message.objects.filter(sender=sender, client_id=client_id).first()
+        existing = Message.objects.filter(sender=send.request.sender, client_id=send.client_id).first()
         if existing is None:
             raise
         return SendResult(existing, created=False)
-    return SendResult(message, created=True)
-
-
-@transaction.atomic
-def _message_store(
-    *, conversation: Conversation, sender: User, app: str, body: dict, client_id: str, origin: str | None
-) -> Message:
-    # The row lock serialises senders in one conversation, so seqs are gap-free: a
-    # rolled-back send gives its number back.
-    locked = Conversation.objects.select_for_update().only("id", "last_seq").get(pk=conversation.pk)
-    seq = locked.last_seq + 1
-    now = timezone.now()
-    message = Message.objects.create(
-        conversation_id=conversation.pk,
-        seq=seq,
-        sender=sender,
-        app=app,
-        body=body,
-        client_id=client_id,
-        created_at=now,
-    )
-    Conversation.objects.filter(pk=conversation.pk).update(last_seq=seq, last_message_at=now)
-    ConversationMember.objects.filter(conversation_id=conversation.pk, user=sender).update(last_read_seq=seq)
-    members = conversation_member_ids(conversation.pk)
-    publish_on_commit(members, event("message.new", message_frame(message), origin=origin, id=message.pk))
-    handler = app_handlers.get(app)
-    transaction.on_commit(lambda: handler.on_stored(message), robust=True)
-    transaction.on_commit(lambda: metrics.MESSAGES_STORED.labels(app=app).inc())
-    return message
+    return SendResult(send.message, created=True)
 
 
 def _message_for_author(*, user: User, message_id: Any, window_seconds: int) -> Message:

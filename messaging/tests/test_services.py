@@ -29,7 +29,7 @@ def test_send_path_query_count(demo):
     # A direct send re-checks that the two may still talk (a few more, fixed).
     with CaptureQueriesContext(connection) as queries:
         send(demo["alice"], conversation_id=first.conversation_id)
-    assert len(queries) <= 17, [q["sql"] for q in queries]
+    assert len(queries) <= 14, [q["sql"] for q in queries]
 
 
 def test_failed_store_gives_its_seq_back(demo):
@@ -95,3 +95,69 @@ def test_apps_may_keep_their_messages_to_themselves(demo):
         assert error.value.code == "not_permitted"
     finally:
         app_handlers.unregister("system_notice")
+
+
+# --- several sends with one commit -----------------------------------------------------------
+
+
+def request(sender, **kwargs):
+    kwargs.setdefault("client_id", str(uuid.uuid4()))
+    kwargs.setdefault("body", {"text": "hi"})
+    return services.SendRequest(sender=sender, **kwargs)
+
+
+@pytest.fixture
+def pairs():
+    """Benchmark users in one department, paired, each pair's conversation begun."""
+    import io
+
+    from django.core.management import call_command
+
+    from accounts.models import User
+
+    call_command("bench_users", count=40, stdout=io.StringIO())
+    users = list(User.objects.filter(username__startswith="bench").order_by("username"))
+    found = list(zip(users[::2], users[1::2]))
+    for a, b in found:
+        send(a, to_user_id=b.pk)
+    return found
+
+
+def test_a_batch_of_sends_takes_as_many_queries_as_two(pairs):
+    def queries_for(batch):
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = services.message_send_many(batch)
+        assert all(isinstance(o, services.SendResult) and o.created for o in outcomes), outcomes
+        return len(queries)
+
+    two = queries_for([request(a, to_user_id=b.pk) for a, b in pairs[:2]])
+    everyone = queries_for([request(a, to_user_id=b.pk) for a, b in pairs] + [request(b, to_user_id=a.pk) for a, b in pairs])
+    assert everyone == two
+    by_id = [request(a, conversation_id=Conversation.objects.get(direct_key=Conversation.direct_key_for(a.pk, b.pk)).pk) for a, b in pairs]
+    assert queries_for(by_id) == queries_for([request(r.sender, conversation_id=r.conversation_id) for r in by_id[:2]])
+
+
+def test_one_refusal_in_a_batch_does_not_hold_up_the_others(demo):
+    alice, bob, carol = demo["alice"], demo["bob"], demo["carol"]
+    earlier = send(alice, to_user_id=bob.pk).message
+    batch = [
+        request(alice, to_user_id=bob.pk, client_id="first"),
+        request(alice, to_user_id=bob.pk, body="not an object"),
+        request(alice, to_user_id=carol.pk),  # no rule lets them talk
+        request(alice, to_user_id=bob.pk, client_id=earlier.client_id),  # a repeat of a stored one
+        request(alice, to_user_id=bob.pk, client_id="first"),  # a repeat within the batch
+        request(bob, conversation_id=earlier.conversation_id, client_id="reply"),
+        request(bob, conversation_id=999_999),
+    ]
+    first, bad_body, refused, repeat, twin, reply, nowhere = services.message_send_many(batch)
+
+    assert (first.created, first.message.seq, reply.message.seq) == (True, 2, 3)
+    assert (bad_body.code, refused.code, nowhere.code) == ("invalid", "not_permitted", "not_found")
+    assert (repeat.created, repeat.message.pk) == (False, earlier.pk)
+    assert (twin.created, twin.message.pk) == (False, first.message.pk)
+    assert list(Message.objects.order_by("seq").values_list("seq", "client_id")) == [
+        (1, earlier.client_id), (2, "first"), (3, "reply"),
+    ]  # fmt: skip
+    conversation = Conversation.objects.get(pk=earlier.conversation_id)
+    assert conversation.last_seq == 3
+    assert conversation.memberships.get(user=bob).last_read_seq == 3
