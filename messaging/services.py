@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import operator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
-from django.db.models import Case, Q, Value, When
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -459,22 +456,41 @@ def _messages_store(sends: list[_Send]) -> None:
             )
             read[(conversation_id, send.request.sender.pk)] = last_seq[conversation_id]
         Message.objects.bulk_create([send.message for send in sends])
-        seq_field = models.PositiveBigIntegerField()
-        Conversation.objects.filter(pk__in=ids).update(
-            last_seq=Case(*(When(pk=pk, then=Value(seq)) for pk, seq in last_seq.items()), output_field=seq_field),
-            last_message_at=now,
+        _rows_update(
+            Conversation, {"last_seq": "column2"}, "id = v.column1", [(pk, seq) for pk, seq in last_seq.items()],
+            also={"last_message_at": now},
         )
         # A sender has read their own message.
-        ConversationMember.objects.filter(
-            functools.reduce(operator.or_, (Q(conversation_id=c, user_id=u) for c, u in read))
-        ).update(
-            last_read_seq=Case(
-                *(When(conversation_id=c, user_id=u, then=Value(seq)) for (c, u), seq in read.items()),
-                output_field=seq_field,
-            )
+        _rows_update(
+            ConversationMember,
+            {"last_read_seq": "column3"},
+            "conversation_id = v.column1 AND t.user_id = v.column2",
+            [(c, u, seq) for (c, u), seq in read.items()],
         )
         for send in sends:
             _message_publish_on_commit(send)
+
+
+def _rows_update(model, columns: dict[str, str], match: str, rows: list[tuple[int, ...]], also=None) -> None:
+    """One UPDATE of many rows, each with its own values: ``UPDATE … FROM (VALUES …)``,
+    which PostgreSQL and SQLite both take. (The ORM's ``Case(When(…))`` form costs more to
+    build than the statement costs to run.) ``rows`` are tuples of integers, named
+    ``v.column1``… in ``columns`` and ``match``; ``also`` sets the same value on each row."""
+    quote = connection.ops.quote_name
+    sets = [f"{quote(name)} = v.{value}" for name, value in columns.items()]
+    params: list[Any] = []
+    for name, value in (also or {}).items():
+        field = model._meta.get_field(name)
+        sets.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    width = len(rows[0])
+    values = ", ".join("(" + ", ".join(["CAST(%s AS bigint)"] * width) + ")" for _ in rows)
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {', '.join(sets)} "
+        f"FROM (VALUES {values}) AS v WHERE t.{match}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *(value for row in rows for value in row)])
 
 
 def _message_publish_on_commit(send: _Send) -> None:
