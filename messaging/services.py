@@ -237,21 +237,22 @@ def message_send(
         from_client=from_client,
     )
     outcome = message_send_many([request])[0]
-    if isinstance(outcome, ApplicationError):
+    if isinstance(outcome, Exception):
         raise outcome
     return outcome
 
 
-def message_send_many(requests: list[SendRequest]) -> list[SendResult | ApplicationError]:
+def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exception]:
     """:func:`message_send` for several messages, with one commit: each request's result,
-    or the error that refused it (one refusal does not hold up the others).
+    or the error that refused it (an ApplicationError; an IntegrityError where its row
+    could not be stored). One refusal does not hold up the others.
 
     Every request is checked as a single send is (membership, the visibility rules of a
     direct conversation, the app's own rules), but the checks of all of them share their
     queries, and the writes are a handful of statements whatever the number of messages.
     A worker's socket sends go through here in batches (``messaging.sending``).
     """
-    outcomes: list[SendResult | ApplicationError | None] = [None] * len(requests)
+    outcomes: list[SendResult | Exception | None] = [None] * len(requests)
     sends: list[_Send] = []
     for index, request in enumerate(requests):
         try:
@@ -284,7 +285,10 @@ def message_send_many(requests: list[SendRequest]) -> list[SendResult | Applicat
             # A client_id raced in on another worker: store them one by one, and where
             # the other one stood first, it is the answer.
             for send in ready:
-                outcomes[send.index] = _message_store_one(send)
+                try:
+                    outcomes[send.index] = _message_store_one(send)
+                except IntegrityError as error:  # that one's own fault; the others stand
+                    outcomes[send.index] = error
     for send in ready:
         if isinstance(outcomes[send.index], _Send):
             outcomes[send.index] = SendResult(send.message, created=True)
