@@ -25,7 +25,7 @@ LAYER_PUBLISHES = Counter(
 )
 LAYER_RESETS = Counter(
     "switchboard_layer_resets_total",
-    "Times this worker lost the channel layer (Redis restarted or unreachable, or events went missing) and closed its sockets.",
+    "Times this worker lost the channel layer (Redis restarted or unreachable) and closed its sockets.",
 )
 SEND_BATCH = Histogram(
     "switchboard_send_batch_size",
