@@ -169,12 +169,12 @@ async def _direct_figures(run: DirectRun, *, drain: float) -> dict:
     }
 
 
-async def direct(args, users: list[dict]) -> dict:
-    """1:1 messages at a rate: delivered/s and send-to-delivery latency."""
+async def _connected_run(args, users: list[dict], measure) -> dict:
+    """Connect everyone, let presence settle, run ``measure(clients)`` (its figures), then
+    add what every connected scenario reports and close."""
     clients, seconds, failures = await _connect(args, users)
     settled = await settle(clients, limit=args.settle)
-    run = await _send_pairs(clients, rate=args.rate, duration=args.duration)
-    figures = await _direct_figures(run, drain=args.drain)
+    figures = await measure(clients)
     rss = server_rss_mb(args.server_pids)
     errors = _errors(clients, failures)
     await close_all(clients)
@@ -188,6 +188,16 @@ async def direct(args, users: list[dict]) -> dict:
         "duplicates": _duplicates(clients),
         **errors,
     }
+
+
+async def direct(args, users: list[dict]) -> dict:
+    """1:1 messages at a rate: delivered/s and send-to-delivery latency."""
+
+    async def measure(clients: list[BenchClient]) -> dict:
+        run = await _send_pairs(clients, rate=args.rate, duration=args.duration)
+        return await _direct_figures(run, drain=args.drain)
+
+    return await _connected_run(args, users, measure)
 
 
 # --- fan-out --------------------------------------------------------------------------
@@ -249,22 +259,11 @@ async def _fanout_rounds(clients: list[BenchClient], *, url: str, repeats: int, 
 
 async def fanout(args, users: list[dict]) -> dict:
     """One message to an N-member department conversation with all N online."""
-    clients, seconds, failures = await _connect(args, users)
-    settled = await settle(clients, limit=args.settle)
-    figures = await _fanout_rounds(clients, url=args.urls[0], repeats=args.repeats, drain=args.drain)
-    rss = server_rss_mb(args.server_pids)
-    errors = _errors(clients, failures)
-    await close_all(clients)
-    return {
-        "connections": len(clients),
-        "connect_per_s": round(len(clients) / seconds, 1),
-        "settle_seconds": settled,
-        **figures,
-        "server_rss_mb": rss,
-        "kb_per_connection": None,
-        "duplicates": _duplicates(clients),
-        **errors,
-    }
+
+    async def measure(clients: list[BenchClient]) -> dict:
+        return await _fanout_rounds(clients, url=args.urls[0], repeats=args.repeats, drain=args.drain)
+
+    return await _connected_run(args, users, measure)
 
 
 # --- cluster --------------------------------------------------------------------------
@@ -275,28 +274,20 @@ async def cluster(args, users: list[dict]) -> dict:
     department whose members sit on all of them."""
     if len(args.urls) < 2:
         raise SystemExit("the cluster scenario needs two or more workers: --url URL1,URL2")
-    clients, seconds, failures = await _connect(args, users)
-    settled = await settle(clients, limit=args.settle)
-    run = await _send_pairs(clients, rate=args.rate, duration=args.duration)
-    figures = await _direct_figures(run, drain=args.drain)
-    await settle(clients, quiet=0.5, limit=args.settle)
-    spread = await _fanout_rounds(clients, url=args.urls[0], repeats=args.repeats, drain=args.drain)
-    rss = server_rss_mb(args.server_pids)
-    errors = _errors(clients, failures)
-    await close_all(clients)
-    return {
-        "connections": len(clients),
-        "connect_per_s": round(len(clients) / seconds, 1),
-        "settle_seconds": settled,
-        "workers": _workers(clients),
-        **figures,
-        "lost": figures["lost"] + spread["lost"],
-        "fanout": spread,
-        "server_rss_mb": rss,
-        "kb_per_connection": None,
-        "duplicates": _duplicates(clients),
-        **errors,
-    }
+
+    async def measure(clients: list[BenchClient]) -> dict:
+        run = await _send_pairs(clients, rate=args.rate, duration=args.duration)
+        figures = await _direct_figures(run, drain=args.drain)
+        await settle(clients, quiet=0.5, limit=args.settle)
+        spread = await _fanout_rounds(clients, url=args.urls[0], repeats=args.repeats, drain=args.drain)
+        return {
+            "workers": _workers(clients),
+            **figures,
+            "lost": figures["lost"] + spread["lost"],
+            "fanout": spread,
+        }
+
+    return await _connected_run(args, users, measure)
 
 
 SCENARIOS = {"idle": idle, "direct": direct, "fanout": fanout, "cluster": cluster}

@@ -99,13 +99,15 @@ class Gaps:
             expected += 1
         self.expected[publisher] = expected
 
-    def take_lost(self, now: float) -> int:
-        """How many events are known lost since the last call; publishers not heard from
-        for long (a Celery child that exited) are forgotten."""
+    def take_lost(self) -> int:
+        """How many events are known lost since the last call."""
         lost, self.lost = self.lost, 0
+        return lost
+
+    def forget(self, now: float) -> None:
+        """Forget publishers not heard from for long (a Celery child that exited)."""
         for publisher in [p for p, at in self.heard.items() if now - at > PUBLISHER_FORGET_SECONDS]:
             del self.heard[publisher], self.expected[publisher], self.ahead[publisher]
-        return lost
 
 
 class Dispatcher:
@@ -224,7 +226,7 @@ class Dispatcher:
             self._check_gaps()
 
     def _check_gaps(self) -> None:
-        lost = self.gaps.take_lost(self.loop.time())
+        lost = self.gaps.take_lost()
         if lost:
             # Counted and logged; the sockets stay open. (Closing them all on a loss also
             # fired at 10,000 idle connections, where no loss is explained yet, and a
@@ -237,7 +239,7 @@ class Dispatcher:
         rejoin = self.loop.time() + REJOIN_SECONDS
         while True:
             await asyncio.sleep(settings.LAYER_CHECK_SECONDS)
-            self._check_gaps()
+            self.gaps.forget(self.loop.time())
             if not await registry.worker_intact(self.mark):
                 raise LayerLost("Redis lost this worker's state; it restarted")
             if self.loop.time() >= rejoin:

@@ -1,4 +1,5 @@
-"""Real server processes for tests: Daphne workers started on free loopback ports."""
+"""Real server processes for tests and the benchmark: Daphne (or uvicorn) workers started
+on free loopback ports."""
 
 from __future__ import annotations
 
@@ -23,11 +24,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+ASGI_SERVERS = ("daphne", "uvicorn")
+
+
+def worker_command(asgi_server: str, host: str, port: int) -> list[str]:
+    """The command line of one worker under either server."""
+    if asgi_server == "daphne":
+        return [sys.executable, "-m", "daphne", "--bind", host, "--port", str(port), "imsite.asgi:application"]
+    if asgi_server == "uvicorn":
+        # websockets-sansio: the websockets library's protocol without its own event-loop
+        # machinery; lifespan on, so that the application's start-up runs before traffic.
+        return [
+            sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port),
+            "--ws", "websockets-sansio", "--lifespan", "on", "imsite.asgi:application",
+        ]  # fmt: skip
+    raise ValueError(f"ASGI_SERVER must be one of {', '.join(ASGI_SERVERS)}, not {asgi_server!r}")
+
+
 class ServerProcess:
     def __init__(
-        self, name: str, env: dict[str, str], log_dir: Path, *, port: int | None = None, network=None
+        self,
+        name: str,
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        port: int | None = None,
+        network=None,
+        asgi_server: str = "daphne",
     ) -> None:
         self.name = name
+        self.asgi_server = asgi_server
         # A PrivateNetwork (imsite.testing.netns) to run in; its addresses are its own.
         self.network = network
         # A port chosen beforehand, when something must know the address before the start.
@@ -36,7 +62,7 @@ class ServerProcess:
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "wb")
-        command = [sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(self.port), "imsite.asgi:application"]
+        command = worker_command(asgi_server, "127.0.0.1", self.port)
         self.process = subprocess.Popen(
             network.command(command) if network is not None else command,
             cwd=ROOT,

@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -21,7 +18,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from accounts.services import token_issue_for_user
-from imsite.testing.servers import ROOT, free_port
+from imsite.testing.servers import ServerProcess, free_port
 
 
 class WsClient:
@@ -145,48 +142,6 @@ class RedisServer:
             self.process.wait(timeout=10)
 
 
-class UvicornProcess:
-    """A worker under uvicorn, as the Procfile's ``web-uvicorn`` runs it, with the parts
-    of ServerProcess's interface the tests use."""
-
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(self.port)),
-                *("--ws", "websockets-sansio", "--lifespan", "on", "imsite.asgi:application"),
-            ],
-            cwd=ROOT,
-            env={**os.environ, "WORKER_NAME": name, "SECURE": "false", **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text(errors='replace')[-4000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not start: {self.log_path.read_text(errors='replace')[-4000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._log.close()
+def UvicornProcess(name: str, env: dict[str, str], log_dir: Path) -> ServerProcess:
+    """A worker under uvicorn, as the Procfile's ``web-uvicorn`` runs it."""
+    return ServerProcess(name, env, log_dir, asgi_server="uvicorn")

@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import uuid
 
 import pytest
-import websockets
-from channels.db import database_sync_to_async
 
-from accounts.services import token_issue_for_user
 from imsite.testing.servers import servers
+
+from .realclients import WsClient, token_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
-class WsClient:
-    def __init__(self, ws):
-        self.ws = ws
-
-    async def send(self, frame: dict) -> None:
-        await self.ws.send(json.dumps(frame))
-
-    async def recv_type(self, kind: str, timeout: float = 10) -> dict:
-        async with asyncio.timeout(timeout):
-            while True:
-                frame = json.loads(await self.ws.recv())
-                if frame["type"] == kind:
-                    return frame
-
-
 async def open_client(server, user) -> tuple[WsClient, dict]:
-    token = (await database_sync_to_async(token_issue_for_user)(user=user))["access_token"]
-    ws = await websockets.connect(server.ws_url, additional_headers={"Authorization": f"Bearer {token}"})
-    client = WsClient(ws)
-    return client, await client.recv_type("hello")
+    client = await WsClient.open(server.ws_url, await token_for(user))
+    return client, client.hello
 
 
 async def test_two_workers_share_messages_receipts_and_presence(demo, services_env, tmp_path):
