@@ -30,6 +30,7 @@ import uuid
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
 from . import metrics, presence
@@ -44,12 +45,17 @@ LISTENER_PREFIX = "workers"
 # A large audience's deliveries give the event loop back this often, so that one event
 # to thousands does not hold up every other socket of the worker.
 YIELD_EVERY = 200
+# The most events a listener takes from Redis at once.
+INBOX_BATCH = 200
 # Group membership expires after the layer's group_expiry (a day by default).
 REJOIN_SECONDS = 300
 JOIN_WAIT_SECONDS = 2.0
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 # A publisher not heard from for this long is forgotten (a Celery child that exited).
 PUBLISHER_FORGET_SECONDS = 3600.0
+# An event still missing this long after a later one of its publisher arrived is lost.
+MISSING_GRACE_SECONDS = 10.0
+MAX_TRACKED_MISSING = 10_000
 
 logger = logging.getLogger(__name__)
 
@@ -69,45 +75,108 @@ class Gaps:
     """Which events of each publisher a listener never received.
 
     Each event carries its publisher's number and ``settled`` (``realtime.Numbering``):
-    every number below ``settled`` reached Redis before the event did, so one not heard by
-    then is lost. Numbers from ``settled`` up may still be on their way. The first event
-    heard from a publisher is where its count begins for this listener (it may have joined
-    late). A loss shows only once a later event of the same publisher arrives.
+    every number below ``settled`` had reached Redis before the event was sent. A number
+    below it that has not been heard is *missing*. It is not yet lost: channels-redis
+    orders a listener's queue by the sender's clock at the moment of sending, not by
+    arrival, so an event can still come in after a later one (the clock stepped back). A number missing for
+    :data:`MISSING_GRACE_SECONDS` is counted lost; one that turns up in time is counted
+    late. The first event heard from a publisher is where its count begins for this
+    listener (it may have joined late).
     """
 
     def __init__(self) -> None:
-        self.expected: dict[str, int] = {}  # the lowest number not yet heard
+        self.expected: dict[str, int] = {}  # the lowest number neither heard nor missing
         self.ahead: dict[str, set[int]] = {}  # numbers heard above it
+        self.missing: dict[str, dict[int, float]] = {}  # number -> when it went missing
         self.heard: dict[str, float] = {}
         self.lost = 0
+        self.late = 0
 
     def see(self, publisher: str, number: int, settled: int, now: float) -> None:
         self.heard[publisher] = now
         expected = self.expected.get(publisher)
         ahead = self.ahead.setdefault(publisher, set())
+        missing = self.missing.setdefault(publisher, {})
         if expected is None:
             expected = number + 1
         elif number >= expected:
             ahead.add(number)
+        elif missing.pop(number, None) is not None:
+            self.late += 1
         if settled > expected:
-            below = {n for n in ahead if n < settled}
-            self.lost += settled - expected - len(below)
-            ahead -= below
+            gone = [n for n in range(expected, settled) if n not in ahead]
+            # A gap this long is a listener that heard nothing for a long while: no late
+            # arrival could fill it, and remembering each number would cost memory.
+            if len(gone) > MAX_TRACKED_MISSING:
+                self.lost += len(gone)
+            else:
+                missing.update(dict.fromkeys(gone, now))
+            ahead.difference_update(range(expected, settled))
             expected = settled
         while expected in ahead:
             ahead.discard(expected)
             expected += 1
         self.expected[publisher] = expected
 
-    def take_lost(self) -> int:
-        """How many events are known lost since the last call."""
-        lost, self.lost = self.lost, 0
-        return lost
+    def expire(self, now: float) -> None:
+        """Count as lost what has been missing past the grace period."""
+        for missing in self.missing.values():
+            overdue = [n for n, since in missing.items() if now - since >= MISSING_GRACE_SECONDS]
+            for n in overdue:
+                del missing[n]
+            self.lost += len(overdue)
+
+    def take(self) -> tuple[int, int]:
+        """How many events were counted lost and late since the last call."""
+        counts = (self.lost, self.late)
+        self.lost = self.late = 0
+        return counts
 
     def forget(self, now: float) -> None:
         """Forget publishers not heard from for long (a Celery child that exited)."""
         for publisher in [p for p, at in self.heard.items() if now - at > PUBLISHER_FORGET_SECONDS]:
-            del self.heard[publisher], self.expected[publisher], self.ahead[publisher]
+            del self.heard[publisher], self.expected[publisher], self.ahead[publisher], self.missing[publisher]
+
+
+class Inbox:
+    """A listener channel's waiting events, many at a time.
+
+    channels-redis receives one message per four round trips to Redis (restore its backup,
+    pop, back up, clean), one after another. A worker whose event loop is busy (thousands
+    of sockets connecting) then hears its events more slowly than they come, falls a
+    minute behind, and the layer's expiry drops them. On Redis this takes every waiting
+    event of the channel in one ``ZPOPMIN`` (blocking only when there are none), from the
+    same key, host and encoding the layer uses. An event taken but not yet handed out when
+    the listener stops is gone; the worker then closes its sockets, and they resync.
+    Other layers (the in-process one) receive one at a time.
+    """
+
+    def __init__(self, layer, channel: str) -> None:
+        self.layer = layer
+        self.channel = channel
+        self.redis = isinstance(layer, RedisChannelLayer)
+        if self.redis:
+            local = layer.non_local_name(channel)
+            self.key = layer.prefix + local
+            self.index = layer.consistent_hash(local)
+
+    async def take(self) -> list[dict[str, Any]]:
+        if not self.redis:
+            return [await self.layer.receive(self.channel)]
+        connection = self.layer.connection(self.index)
+        popped = await connection.zpopmin(self.key, INBOX_BATCH)
+        if not popped:
+            waited = await connection.bzpopmin(self.key, timeout=self.layer.brpop_timeout)
+            popped = [waited[1:]] if waited else []
+        messages = []
+        for content, _score in popped:
+            message = self.layer.deserialize(content)
+            to = message.pop("__asgi_channel__", [self.channel])
+            # One copy goes to all of this process's channels in the group; a listener
+            # this one replaced may be among them.
+            if self.channel in (to if isinstance(to, list) else [to]):
+                messages.append(message)
+        return messages
 
 
 class Dispatcher:
@@ -216,21 +285,22 @@ class Dispatcher:
         return failed.exception() or LayerLost("listener stopped")
 
     async def _listen(self) -> None:
+        inbox = Inbox(self.layer, self.channel)
         while True:
-            message = await self.layer.receive(self.channel)
-            if message.get("type") != FANOUT:
-                continue
-            if "publisher" in message:
-                self.gaps.see(message["publisher"], message["n"], message["settled"], self.loop.time())
-            await self.deliver(message["users"], message["event"])
-            self._check_gaps()
+            for message in await inbox.take():
+                if message.get("type") != FANOUT:
+                    continue
+                if "publisher" in message:
+                    self.gaps.see(message["publisher"], message["n"], message["settled"], self.loop.time())
+                await self.deliver(message["users"], message["event"])
 
     def _check_gaps(self) -> None:
-        lost = self.gaps.take_lost()
+        self.gaps.expire(self.loop.time())
+        lost, late = self.gaps.take()
+        metrics.LAYER_LATE.inc(late)
         if lost:
-            # Counted and logged; the sockets stay open. (Closing them all on a loss also
-            # fired at 10,000 idle connections, where no loss is explained yet, and a
-            # worker-wide reconnect is itself a storm.) Clients fill seq gaps with sync.
+            # Counted and logged; the sockets stay open: a worker-wide reconnect is itself
+            # a storm, and clients fill seq gaps with sync.
             metrics.DROPPED.labels(kind="listener_overflow").inc(lost)
             logger.warning("%d event(s) never reached this worker's listener", lost)
 
@@ -239,6 +309,7 @@ class Dispatcher:
         rejoin = self.loop.time() + REJOIN_SECONDS
         while True:
             await asyncio.sleep(settings.LAYER_CHECK_SECONDS)
+            self._check_gaps()
             self.gaps.forget(self.loop.time())
             if not await registry.worker_intact(self.mark):
                 raise LayerLost("Redis lost this worker's state; it restarted")

@@ -23,6 +23,10 @@ LAYER_PUBLISHES = Counter(
     "switchboard_layer_publishes_total",
     "Events this process put on the channel layer: one each, whatever the number of recipients.",
 )
+LAYER_LATE = Counter(
+    "switchboard_layer_late_events_total",
+    "Events this worker's listener received after a later event of the same publisher (not lost).",
+)
 LAYER_RESETS = Counter(
     "switchboard_layer_resets_total",
     "Times this worker lost the channel layer (Redis restarted or unreachable) and closed its sockets.",

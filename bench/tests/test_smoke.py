@@ -38,7 +38,7 @@ def bench(scenario: str, workers, tokens, tmp_path, *extra: str) -> dict:
     command = [
         sys.executable, "-m", "bench", "--scenario", scenario, "--users", str(USERS),
         "--rate", "10", "--duration", "1", "--repeats", "2", "--settle", "10", "--drain", "30",
-        "--url", ",".join(w.url for w in workers), "--server-pid", ",".join(str(w.process.pid) for w in workers),
+        "--url", ",".join(w.url for w in workers), "--server-pid", ",".join(str(w.pid) for w in workers),
         "--tokens", str(tokens), "--out", str(out), *extra,
     ]  # fmt: skip
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -72,6 +72,10 @@ class ServerProcess:
             start_new_session=True,
         )
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
