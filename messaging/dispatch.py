@@ -30,10 +30,9 @@ import uuid
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
-from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
-from . import metrics, presence
+from . import metrics, presence, wire
 from .realtime import FANOUT, WORKERS_GROUP, bind_server_loop
 
 # Daphne's WebSocket library sends only 1000 and 3000-4999, so these are the private-use
@@ -45,11 +44,9 @@ LISTENER_PREFIX = "workers"
 # A large audience's deliveries give the event loop back this often, so that one event
 # to thousands does not hold up every other socket of the worker.
 YIELD_EVERY = 200
-# The most events a listener takes from Redis at once.
-INBOX_BATCH = 200
 # Group membership expires after the layer's group_expiry (a day by default).
 REJOIN_SECONDS = 300
-JOIN_WAIT_SECONDS = 2.0
+JOIN_WAIT_SECONDS = 2.0 + wire.MEMBERS_REFRESH_SECONDS
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 # A publisher not heard from for this long is forgotten (a Celery child that exited).
 PUBLISHER_FORGET_SECONDS = 3600.0
@@ -138,47 +135,6 @@ class Gaps:
             del self.heard[publisher], self.expected[publisher], self.ahead[publisher], self.missing[publisher]
 
 
-class Inbox:
-    """A listener channel's waiting events, many at a time.
-
-    channels-redis receives one message per four round trips to Redis (restore its backup,
-    pop, back up, clean), one after another. A worker whose event loop is busy (thousands
-    of sockets connecting) then hears its events more slowly than they come, falls a
-    minute behind, and the layer's expiry drops them. On Redis this takes every waiting
-    event of the channel in one ``ZPOPMIN`` (blocking only when there are none), from the
-    same key, host and encoding the layer uses. An event taken but not yet handed out when
-    the listener stops is gone; the worker then closes its sockets, and they resync.
-    Other layers (the in-process one) receive one at a time.
-    """
-
-    def __init__(self, layer, channel: str) -> None:
-        self.layer = layer
-        self.channel = channel
-        self.redis = isinstance(layer, RedisChannelLayer)
-        if self.redis:
-            local = layer.non_local_name(channel)
-            self.key = layer.prefix + local
-            self.index = layer.consistent_hash(local)
-
-    async def take(self) -> list[dict[str, Any]]:
-        if not self.redis:
-            return [await self.layer.receive(self.channel)]
-        connection = self.layer.connection(self.index)
-        popped = await connection.zpopmin(self.key, INBOX_BATCH)
-        if not popped:
-            waited = await connection.bzpopmin(self.key, timeout=self.layer.brpop_timeout)
-            popped = [waited[1:]] if waited else []
-        messages = []
-        for content, _score in popped:
-            message = self.layer.deserialize(content)
-            to = message.pop("__asgi_channel__", [self.channel])
-            # One copy goes to all of this process's channels in the group; a listener
-            # this one replaced may be among them.
-            if self.channel in (to if isinstance(to, list) else [to]):
-                messages.append(message)
-        return messages
-
-
 class Dispatcher:
     """One per worker process (and event loop)."""
 
@@ -263,6 +219,9 @@ class Dispatcher:
         if self.channel is None:
             self.channel = await self.layer.new_channel(prefix=LISTENER_PREFIX)
         await self.layer.group_add(WORKERS_GROUP, self.channel)
+        if wire.on_redis(self.layer):
+            # Until every sender has read the group again, some would leave this one out.
+            await asyncio.sleep(wire.MEMBERS_REFRESH_SECONDS)
         if self.stale_channel is not None:
             await self.layer.group_discard(WORKERS_GROUP, self.stale_channel)
             self.stale_channel = None
@@ -285,7 +244,7 @@ class Dispatcher:
         return failed.exception() or LayerLost("listener stopped")
 
     async def _listen(self) -> None:
-        inbox = Inbox(self.layer, self.channel)
+        inbox = wire.Inbox(self.layer, self.channel)
         while True:
             for message in await inbox.take():
                 if message.get("type") != FANOUT:

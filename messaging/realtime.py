@@ -23,7 +23,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from . import metrics
+from . import metrics, wire
 
 # Every worker that holds sockets has one listener channel in this group.
 WORKERS_GROUP = "workers"
@@ -89,24 +89,18 @@ async def publish_to_users_async(user_ids: Iterable[int], message: dict[str, Any
     # their sockets resync, as they must when an event reached no one.
     fanout = {"type": FANOUT, "users": ids, "event": message, "publisher": publisher, "n": number, "settled": settled}
     try:
-        for attempt in range(2):
-            try:
-                await layer.group_send(WORKERS_GROUP, fanout)
-                break
-            except Exception:
-                # Once more: after a Redis restart the pool's first connection is a dead one.
-                if attempt == 0:
-                    continue
-                # Redis unreachable: what was stored is in the database, and the sockets
-                # that should have had it are being closed so that their clients resync.
-                logger.warning(
-                    "channel layer unreachable: a %s event for %d users reached no one",
-                    message.get("type"),
-                    len(ids),
-                    exc_info=True,
-                )
-                metrics.DROPPED.labels(kind="layer_unreachable").inc()
-                return
+        await wire.get_outbox(layer, WORKERS_GROUP).put(fanout)
+    except Exception:
+        # Redis unreachable: what was stored is in the database, and the sockets that
+        # should have had it are being closed so that their clients resync.
+        logger.warning(
+            "channel layer unreachable: a %s event for %d users reached no one",
+            message.get("type"),
+            len(ids),
+            exc_info=True,
+        )
+        metrics.DROPPED.labels(kind="layer_unreachable").inc()
+        return
     finally:
         numbering.sent(number)
     metrics.LAYER_PUBLISHES.inc()

@@ -260,16 +260,19 @@ async def test_an_expired_token_ends_the_connection(demo, connect):
 
     from accounts.services import token_issue_for_user
 
+    # Long enough to outlast the connect (a worker on Redis joins its group first).
+    expires = timezone.now() + timedelta(seconds=4)
+
     def short_lived_token():
         token = token_issue_for_user(user=demo["alice"])["access_token"]
-        AccessToken.objects.filter(user=demo["alice"]).update(expires=timezone.now() + timedelta(seconds=1))
+        AccessToken.objects.filter(user=demo["alice"]).update(expires=expires)
         return token
 
     token = await database_sync_to_async(short_lived_token)()
     alice = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
     await alice.send({"type": "ping"})
     assert (await alice.recv_type("pong"))["type"] == "pong"
-    await asyncio.sleep(1.1)
+    await asyncio.sleep((expires - timezone.now()).total_seconds() + 0.1)
     await alice.send({"type": "ping"})
     assert (await alice.recv_type("error"))["code"] == "unauthenticated"
     assert (await alice.ws.receive_output(timeout=2))["type"] == "websocket.close"

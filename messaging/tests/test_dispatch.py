@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from imsite.testing.servers import ServerProcess, servers
-from messaging import dispatch, metrics, services
+from messaging import dispatch, metrics, services, wire
 from messaging.realtime import FANOUT, WORKERS_GROUP, event, publish_to_users_async
 
 from .realclients import RedisServer, WsClient, bench_department, metric, token_for, wait_for
@@ -28,17 +28,16 @@ def cid() -> str:
 
 @pytest.fixture
 def layer_sends(monkeypatch):
-    """What this process put on the channel layer, recorded on the way (the layer is
-    channels' own; only its group_send is watched)."""
-    layer = get_channel_layer()
+    """What this process put on the channel layer, recorded on the way (the outbox is the
+    real one, on whichever layer the run uses; only its sends are watched)."""
     sent: list[tuple[str, dict]] = []
-    group_send = layer.group_send
+    send = wire.Outbox.send
 
-    async def recording(group, message):
-        sent.append((group, message))
-        await group_send(group, message)
+    async def recording(outbox, messages):
+        sent.extend((outbox.group, message) for message in messages)
+        await send(outbox, messages)
 
-    monkeypatch.setattr(layer, "group_send", recording)
+    monkeypatch.setattr(wire.Outbox, "send", recording)
     return sent
 
 
