@@ -73,9 +73,9 @@ class Gaps:
 
     Each event carries its publisher's number and ``settled`` (``realtime.Numbering``):
     every number below ``settled`` had reached Redis before the event was sent. A number
-    below it that has not been heard is *missing*. It is not yet lost: channels-redis
-    orders a listener's queue by the sender's clock at the moment of sending, not by
-    arrival, so an event can still come in after a later one (the clock stepped back). A number missing for
+    below it that has not been heard is *missing*. It is not yet lost: a listener's queue
+    is ordered by the sender's clock at the moment of sending, not by arrival, so an event
+    can still come in after a later one (the clock stepped back). A number missing for
     :data:`MISSING_GRACE_SECONDS` is counted lost; one that turns up in time is counted
     late. The first event heard from a publisher is where its count begins for this
     listener (it may have joined late).
@@ -101,14 +101,14 @@ class Gaps:
         elif missing.pop(number, None) is not None:
             self.late += 1
         if settled > expected:
-            gone = [n for n in range(expected, settled) if n not in ahead]
+            heard = {n for n in ahead if n < settled}
             # A gap this long is a listener that heard nothing for a long while: no late
             # arrival could fill it, and remembering each number would cost memory.
-            if len(gone) > MAX_TRACKED_MISSING:
-                self.lost += len(gone)
+            if settled - expected > MAX_TRACKED_MISSING:
+                self.lost += settled - expected - len(heard)
             else:
-                missing.update(dict.fromkeys(gone, now))
-            ahead.difference_update(range(expected, settled))
+                missing.update(dict.fromkeys((n for n in range(expected, settled) if n not in heard), now))
+            ahead -= heard
             expected = settled
         while expected in ahead:
             ahead.discard(expected)

@@ -40,9 +40,9 @@ class Numbering:
 
     Sends run concurrently, so their events may reach a listener out of order. Each event
     therefore also carries ``settled``: the lowest number still being sent when it left.
-    Every number below it had reached Redis before this event was sent, and so reaches a
-    listener before it; one that has not by then never will. A forked child (Celery's
-    pool) gets a name and count of its own.
+    Every number below it had reached Redis before this event was sent, so a listener
+    that has not heard one by then most likely never will. A forked child (Celery's pool)
+    gets a name and count of its own.
     """
 
     def __init__(self) -> None:
@@ -85,8 +85,7 @@ async def publish_to_users_async(user_ids: Iterable[int], message: dict[str, Any
     if layer is None or not ids:
         return
     publisher, number, settled = numbering.take()
-    # An event that fails to go out keeps its number: listeners then see it missing, and
-    # their sockets resync, as they must when an event reached no one.
+    # An event that fails to go out keeps its number: listeners then count it missing.
     fanout = {"type": FANOUT, "users": ids, "event": message, "publisher": publisher, "n": number, "settled": settled}
     try:
         await wire.get_outbox(layer, WORKERS_GROUP).put(fanout)

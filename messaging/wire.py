@@ -102,8 +102,7 @@ class Outbox:
         try:
             while self.pending:
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
-                error = None
-                for attempt in range(2):
+                for _attempt in range(2):
                     try:
                         await self.send([message for message, _ in batch])
                         error = None
@@ -150,7 +149,7 @@ class Outbox:
         channels = [name.decode() for name in await connection.zrange(key, 0, -1)]
         by_key: dict[str, list[str]] = collections.defaultdict(list)
         for channel in channels:
-            by_key[layer.non_local_name(channel) if "!" in channel else channel].append(channel)
+            by_key[layer.non_local_name(channel)].append(channel)
         targets: dict[int, list[tuple[str, int, list[str]]]] = collections.defaultdict(list)
         for local, members in by_key.items():
             targets[layer.consistent_hash(local)].append((layer.prefix + local, layer.get_capacity(members[0]), members))
