@@ -4,7 +4,8 @@
         --server-pid 1234 --tokens bench/results/tokens.json --out bench/results/direct.json
 
 Scenarios: idle (connections held; memory per connection, connect rate; --deflate offers
-permessage-deflate as browsers do), direct (1:1 messages at --rate), fanout (one message
+permessage-deflate as browsers do; --presence v1 has every client take all its contacts'
+presence, as protocol v1 does, instead of none), direct (1:1 messages at --rate), fanout (one message
 to the first user's department conversation, every member online, --repeats times),
 cluster (direct with the clients spread over --url URL1,URL2, then a fan-out across them).
 Tokens come from `manage.py bench_users --count N --tokens FILE`; `make bench` does all of it.
@@ -21,6 +22,7 @@ import platform
 import time
 from pathlib import Path
 
+from .client import PRESENCE_MODES
 from .scenarios import SCENARIOS
 
 #: Keys every result has, null where the scenario does not measure them.
@@ -58,6 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10, help="seconds of sending")
     parser.add_argument("--repeats", type=int, default=5, help="fan-out rounds")
     parser.add_argument("--deflate", action="store_true", help="offer permessage-deflate, as browsers do")
+    parser.add_argument(
+        "--presence",
+        choices=PRESENCE_MODES,
+        default="subscribe",
+        help="subscribe: connect with ?presence=subscribe and follow no one; v1: take every contact's presence",
+    )
     parser.add_argument(
         "--settle", type=float, default=30, help="at most this many seconds for the connections' presence to quieten"
     )
@@ -111,6 +119,7 @@ def run(args: argparse.Namespace) -> dict:
             "duration_s": args.duration,
             "repeats": args.repeats,
             "deflate": args.deflate,
+            "presence": args.presence,
             "settle_s": args.settle,
             "drain_s": args.drain,
             "urls": args.urls,

@@ -73,13 +73,19 @@ class BenchClient:
             await self.task
 
 
-def ws_url(url: str) -> str:
-    return url.replace("http", "ws", 1).rstrip("/") + "/ws/"
+PRESENCE_MODES = ("subscribe", "v1")
 
 
-async def connect_one(url: str, user: dict, *, deflate: bool = False) -> BenchClient:
+def ws_url(url: str, presence: str = "v1") -> str:
+    """The WebSocket address; with ``presence="subscribe"`` the connection hears no one's
+    presence unasked (docs/protocol.md), and these clients ask for no one's."""
+    query = "?presence=subscribe" if presence == "subscribe" else ""
+    return url.replace("http", "ws", 1).rstrip("/") + "/ws/" + query
+
+
+async def connect_one(url: str, user: dict, *, deflate: bool = False, presence: str = "v1") -> BenchClient:
     ws = await websockets.connect(
-        ws_url(url),
+        ws_url(url, presence),
         additional_headers={"Authorization": f"Bearer {user['token']}"},
         # A browser offers permessage-deflate; a native client may not.
         compression="deflate" if deflate else None,
@@ -99,7 +105,7 @@ async def connect_one(url: str, user: dict, *, deflate: bool = False) -> BenchCl
 
 
 async def connect_all(
-    urls: list[str], users: list[dict], *, deflate: bool = False, concurrency: int = 20
+    urls: list[str], users: list[dict], *, deflate: bool = False, presence: str = "v1", concurrency: int = 20
 ) -> tuple[list[BenchClient], float, list[str]]:
     """Connect every user, spread round-robin over ``urls``; the clients in users' order,
     the seconds it took and the failures."""
@@ -109,7 +115,7 @@ async def connect_all(
     async def one(index: int, user: dict) -> BenchClient | None:
         async with semaphore:
             try:
-                return await connect_one(urls[index % len(urls)], user, deflate=deflate)
+                return await connect_one(urls[index % len(urls)], user, deflate=deflate, presence=presence)
             except InvalidStatus as error:
                 status = error.response.status_code
                 hint = " (tokens live 15 minutes: run bench_users --tokens again)" if status in (401, 403) else ""

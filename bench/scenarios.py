@@ -32,7 +32,7 @@ def _errors(clients: list[BenchClient], failures: list[str]) -> dict:
 
 
 async def _connect(args, users: list[dict], minimum: int = 2):
-    clients, seconds, failures = await connect_all(args.urls, users, deflate=args.deflate)
+    clients, seconds, failures = await connect_all(args.urls, users, deflate=args.deflate, presence=args.presence)
     if len(clients) < minimum:
         await close_all(clients)
         raise SystemExit(f"{len(failures)} of {len(users)} connections failed, e.g. {failures[:1]}")
@@ -58,7 +58,9 @@ async def idle(args, users: list[dict]) -> dict:
     (first,), _seconds, _failures = await _connect(args, users[:1], minimum=1)
     await settle([first], quiet=0.5, limit=args.settle)
     rss_before = server_rss_mb(args.server_pids)
-    rest, seconds, failures = await connect_all(args.urls, users[1:], deflate=args.deflate)
+    rest, seconds, failures = await connect_all(
+        args.urls, users[1:], deflate=args.deflate, presence=args.presence
+    )
     clients = [first, *rest]
     settled = await settle(clients, limit=args.settle)
     rss_after = server_rss_mb(args.server_pids)

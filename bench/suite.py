@@ -28,6 +28,7 @@ from psycopg import sql
 from imsite.testing.servers import ROOT
 
 from .chart import draw
+from .client import PRESENCE_MODES
 from .servers import ASGI_SERVERS, Worker
 
 VAR = ROOT / "var" / "bench"
@@ -77,6 +78,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--fanout-users", type=int, default=int(env("BENCH_FANOUT_USERS", "100")),
         help="BENCH_FANOUT_USERS: members of the fan-out department, all online")
     add("--repeats", type=int, default=int(env("BENCH_REPEATS", "5")), help="BENCH_REPEATS: fan-out rounds")
+    add("--presence", choices=PRESENCE_MODES, default=env("BENCH_PRESENCE", "subscribe"),
+        help="BENCH_PRESENCE: how the clients take presence (docs/protocol.md)")
     add("--asgi-server", choices=ASGI_SERVERS, default=env("ASGI_SERVER", "daphne"), help="ASGI_SERVER")
     add("--scenarios", default=env("BENCH_SCENARIOS", ",".join(PLANS)), help="BENCH_SCENARIOS")
     add("--results", type=Path, default=Path(env("BENCH_RESULTS", str(ROOT / "bench" / "results"))),
@@ -188,6 +191,7 @@ class Suite:
                 sys.executable, "-m", "bench", "--scenario", plan.scenario, "--users", str(users),
                 "--rate", str(self.args.rate), "--duration", str(self.args.duration),
                 "--repeats", str(self.args.repeats), "--tokens", str(self.tokens), "--out", str(out),
+                "--presence", self.args.presence,
                 "--url", ",".join(w.url for w in workers), "--server-pid", ",".join(str(w.pid) for w in workers),
                 "--label", label, *(f"--server-setting={k}={v}" for k, v in settings.items()),
                 *(["--deflate"] if plan.deflate else []),

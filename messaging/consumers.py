@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from urllib.parse import parse_qs
 
 from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -72,6 +73,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
     outbound = None
     ready = False
     cut_off = False
+    # Protocol v1 tells a connection of all its contacts' presence; one opened with
+    # ?presence=subscribe hears only the users it names (presence_subscribe).
+    presence_everyone = True
+    subscriptions: frozenset[int] = frozenset()
 
     async def __call__(self, scope, receive, send) -> None:
         try:
@@ -103,6 +108,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # What this connection was last told of each user's presence: the snapshot after
         # hello and a live change can say the same thing, and the client hears it once.
         self.presence_told: dict[int, str] = {}
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.presence_everyone = query.get("presence", [""])[-1] != "subscribe"
         dispatcher = dispatch.get_dispatcher()
         if not await dispatcher.ready():
             # The channel layer is unreachable: a socket now would hear nothing.
@@ -122,6 +129,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         metrics.CONNECTIONS.inc()
         await self.accept()
         try:
+            if self.presence_everyone:
+                await dispatcher.watch_everyone()
             await self.say_hello()
         except Exception:
             # Redis or the database went away while we said hello: the client is to
@@ -129,6 +138,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             logger.exception("opening a connection of user %s failed", user.pk)
             await self.close(code=dispatch.CLOSE_SERVICE_RESTART)
             return
+        await self.become_ready()
+
+    async def become_ready(self) -> None:
+        """Hand over the events that waited while the connection was busy (saying hello,
+        reading a presence snapshot), then take new ones as they come."""
         while self.early:
             await self.handle_event(self.early.pop(0))
         self.ready = True
@@ -144,9 +158,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             auth=self.scope.get("auth", "session"),
         )
         await self.send_frame(hello)
-        for frame in await presence.presence_connect(user=self.user, channel=self.channel_name):
-            self.presence_told[frame["user"]] = frame["status"]
-            await self.send_frame(frame)
+        connected = await presence.presence_connect(
+            user=self.user, channel=self.channel_name, everyone=self.presence_everyone
+        )
+        await self.tell_presence(connected)
+
+    async def tell_presence(self, frames: list[dict]) -> None:
+        """Send a presence snapshot, skipping what this connection was already told."""
+        for frame in frames:
+            if self.presence_told.get(frame["user"]) != frame["status"]:
+                self.presence_told[frame["user"]] = frame["status"]
+                await self.send_frame(frame)
 
     async def disconnect(self, code: int) -> None:
         if self.user is None:
@@ -162,6 +184,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def _leave(self) -> None:
         if self.dispatcher is not None:
             self.dispatcher.unregister(self.user.pk, self)
+            self.dispatcher.subscribe(self, set(self.subscriptions), set())
+            if self.presence_everyone:
+                self.dispatcher.unwatch_everyone()
             self.dispatcher = None
             metrics.CONNECTIONS.dec()
 
@@ -288,6 +313,37 @@ class ChatConsumer(AsyncWebsocketConsumer):
             raise ApplicationError(_("status must be online or away."), code="invalid")
         await presence.presence_change(user=self.user, channel=self.channel_name, status=status)
 
+    async def on_presence_subscribe(self, frame: dict) -> None:
+        """Follow the presence of these users (replacing the last list): the answer is
+        ``presence_subscribed`` with those allowed, then each one's presence."""
+        if self.presence_everyone:
+            raise ApplicationError(
+                _("This connection hears all its contacts' presence already; connect with ?presence=subscribe to choose."),
+                code="invalid",
+            )
+        users = frame.get("users")
+        if not isinstance(users, list):
+            raise ApplicationError(_("users must be a list of user ids."), code="invalid")
+        if len(users) > presence.MAX_SUBSCRIPTIONS:
+            raise ApplicationError(
+                _("At most %(count)d users at a time.") % {"count": presence.MAX_SUBSCRIPTIONS}, code="invalid"
+            )
+        wanted = [require_number(user_id, "users") for user_id in users]
+        if self.dispatcher is None:
+            return  # closing
+        allowed = frozenset(await presence.presence_subscribable(user=self.user, user_ids=wanted))
+        # Changes that arrive while the snapshot is read wait, so that none is overtaken by it.
+        self.ready = False
+        try:
+            self.dispatcher.subscribe(self, set(self.subscriptions), set(allowed))
+            for user_id in self.subscriptions - allowed:
+                self.presence_told.pop(user_id, None)
+            self.subscriptions = allowed
+            await self.send_frame({"type": "presence_subscribed", "users": sorted(allowed)})
+            await self.tell_presence(await presence.presence_of(allowed))
+        finally:
+            await self.become_ready()
+
     FRAME_HANDLERS = {
         "send": on_send,
         "sync": on_sync,
@@ -296,6 +352,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         "signal": on_signal,
         "ping": on_ping,
         "presence": on_presence,
+        "presence_subscribe": on_presence_subscribe,
     }
 
     # --- events from the dispatcher -------------------------------------------------------
@@ -347,6 +404,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     typing_new = forward
 
     async def presence_changed(self, event: dict) -> None:
+        if not self.presence_everyone and event["user"] not in self.subscriptions:
+            return  # sent to every watcher, for the v1 connections among them
         if self.presence_told.get(event["user"]) == event["status"]:
             return
         self.presence_told[event["user"]] = event["status"]

@@ -25,8 +25,10 @@ event and did not is counted as lost (``switchboard_dropped_events_total{kind=
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import uuid
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
@@ -142,6 +144,13 @@ class Dispatcher:
         self.layer = layer
         self.loop = loop
         self.connections: dict[int, set[LocalConnection]] = {}
+        # user id -> this worker's connections subscribed to that user's presence.
+        self.subscribers: dict[int, set[LocalConnection]] = {}
+        # How many of this worker's connections take everyone's presence (protocol v1's
+        # default), and whether presence was last told so (presence.PresenceRegistry.v1_mark).
+        self.v1_watchers = 0
+        self._v1_marked = False
+        self._v1_lock = asyncio.Lock()
         self.channel: str | None = None
         # A channel of a dispatcher this one replaced (tests run one event loop each).
         self.stale_channel: str | None = None
@@ -161,6 +170,37 @@ class Dispatcher:
             if not local:
                 del self.connections[user_id]
 
+    def subscribe(self, connection: LocalConnection, before: set[int], after: set[int]) -> None:
+        """A connection's presence subscriptions went from ``before`` to ``after``."""
+        for user_id in before - after:
+            local = self.subscribers.get(user_id)
+            if local is not None:
+                local.discard(connection)
+                if not local:
+                    del self.subscribers[user_id]
+        for user_id in after - before:
+            self.subscribers.setdefault(user_id, set()).add(connection)
+
+    async def watch_everyone(self) -> None:
+        """A connection of this worker takes everyone's presence: from now on, presence
+        changes are published to their watchers (:func:`presence.presence_change`)."""
+        self.v1_watchers += 1
+        await self._mark_v1()
+
+    def unwatch_everyone(self) -> None:
+        self.v1_watchers -= 1
+        if not self.v1_watchers:
+            self.loop.create_task(self._mark_v1())
+
+    async def _mark_v1(self) -> None:
+        # Serialised, and each call writes the count as it is then, so that the last
+        # write is right whatever order connects and disconnects interleave in.
+        async with self._v1_lock:
+            wanted = self.v1_watchers > 0
+            if wanted != self._v1_marked:
+                await presence.get_presence().v1_mark(wanted)
+                self._v1_marked = wanted
+
     @property
     def joined(self) -> bool:
         return self._joined.is_set()
@@ -179,11 +219,14 @@ class Dispatcher:
         return True
 
     # --- delivery ----------------------------------------------------------------------
-    async def deliver(self, user_ids: list[int], event: dict[str, Any]) -> int:
-        """Hand an event to this worker's connections of these users; how many."""
+    async def deliver(self, user_ids: list[int], event: dict[str, Any], subject: int | None = None) -> int:
+        """Hand an event to this worker's connections of these users, and to those
+        subscribed to ``subject``'s presence; how many."""
         delivered = 0
-        for user_id in user_ids:
-            local = self.connections.get(user_id)
+        groups: Iterable[set[LocalConnection] | None] = (self.connections.get(user_id) for user_id in user_ids)
+        if subject is not None:
+            groups = itertools.chain(groups, (self.subscribers.get(subject),))
+        for local in groups:
             if not local:
                 continue
             for connection in tuple(local):  # a connection may leave while we yield
@@ -251,7 +294,7 @@ class Dispatcher:
                     continue
                 if "publisher" in message:
                     self.gaps.see(message["publisher"], message["n"], message["settled"], self.loop.time())
-                await self.deliver(message["users"], message["event"])
+                await self.deliver(message["users"], message["event"], message.get("subject"))
 
     def _check_gaps(self) -> None:
         self.gaps.expire(self.loop.time())

@@ -7,6 +7,15 @@ connections; each worker keeps a heartbeat key, and entries of a worker whose he
 has lapsed (it died) count for nothing. Without Redis it lives in this process, which is
 right for the single-process embedded default.
 
+Who hears a change depends on how each connection asked (docs/protocol.md). A v1
+connection takes the presence of all its contacts, unasked: a change then goes to every
+watcher of the user, which is N squared when a department of thousands comes online at
+once. A connection opened with ``?presence=subscribe`` names the users it shows
+(``presence_subscribe``) and hears only those, through each worker's index of
+subscriptions. A change is therefore published once with its subject, for the
+subscribers, and with the watchers' ids only while some worker holds a v1 connection
+(``v1_mark``, ``v1_anywhere``); with none, a change costs no query at all.
+
 Each worker also keeps a mark in every Redis host (``worker_up``) and checks it every
 couple of seconds (``worker_intact``): Redis here keeps nothing on disk, so a restart
 wipes presence and the channel layer's groups alike, and a missing mark is how a worker
@@ -29,6 +38,8 @@ from contacts import policy
 from .realtime import event, publish_to_users_async
 
 ONLINE, AWAY, OFFLINE = "online", "away", "offline"
+# The most users one connection may subscribe to at a time (a screenful or a few).
+MAX_SUBSCRIPTIONS = 500
 HEARTBEAT_SECONDS = 10
 HEARTBEAT_TTL = 30
 # The mark is refreshed every couple of seconds; the TTL only clears a dead worker's.
@@ -47,12 +58,15 @@ class PresenceRegistry(Protocol):
     async def statuses(self, user_ids: list[int]) -> dict[int, str]: ...
     async def worker_up(self, mark: str) -> None: ...
     async def worker_intact(self, mark: str) -> bool: ...
+    async def v1_mark(self, present: bool) -> None: ...
+    async def v1_anywhere(self) -> bool: ...
 
 
 class MemoryPresence:
     def __init__(self, worker: str) -> None:
         self.worker = worker
         self._entries: dict[int, dict[str, str]] = {}
+        self._v1 = False
 
     def _status(self, user_id: int) -> str:
         return aggregate(list(self._entries.get(user_id, {}).values()))
@@ -79,6 +93,12 @@ class MemoryPresence:
     async def worker_intact(self, mark: str) -> bool:
         return True  # it lives and dies with this process
 
+    async def v1_mark(self, present: bool) -> None:
+        self._v1 = present
+
+    async def v1_anywhere(self) -> bool:
+        return self._v1
+
 
 class RedisPresence:
     """Entries in a Redis hash per user, sharded over the configured hosts like the channel layer."""
@@ -100,6 +120,8 @@ class RedisPresence:
         self._heartbeat: asyncio.Task | None = None
         # Entries whose removal failed (Redis away): removed when it is back.
         self._orphans: set[tuple[int, str]] = set()
+        # Whether this worker holds a v1 connection, as last marked.
+        self._v1 = False
 
     def _shard(self, user_id: int) -> int:
         """The host of a user's entries: the channel layer's own placement (CRC32 of the
@@ -120,11 +142,16 @@ class RedisPresence:
     def _worker_key(worker: str) -> str:
         return f"sb:worker:{worker}"
 
+    # The workers that hold a v1 connection, on the first host.
+    V1_KEY = "sb:presence:v1"
+
     async def _beat(self) -> None:
         while True:
             try:
                 for client in self._clients:
                     await client.set(self._worker_key(self.worker), str(time.time()), ex=HEARTBEAT_TTL)
+                if self._v1:
+                    await self._clients[0].sadd(self.V1_KEY, self.worker)
             except Exception:  # Redis restarting: try again at the next beat
                 pass
             await asyncio.sleep(HEARTBEAT_SECONDS)
@@ -195,9 +222,26 @@ class RedisPresence:
             await client.connection_pool.disconnect(inuse_connections=False)
             await client.set(self._worker_key(self.worker), str(time.time()), ex=HEARTBEAT_TTL)
             await client.set(self._mark_key(mark), self.worker, ex=MARK_TTL)
+        if self._v1:
+            await self._clients[0].sadd(self.V1_KEY, self.worker)
         for user_id, channel in list(self._orphans):
             await self._client(user_id).hdel(self._key(user_id), channel)
             self._orphans.discard((user_id, channel))
+
+    async def v1_mark(self, present: bool) -> None:
+        self._v1 = present
+        if present:
+            await self._clients[0].sadd(self.V1_KEY, self.worker)
+        else:
+            await self._clients[0].srem(self.V1_KEY, self.worker)
+
+    async def v1_anywhere(self) -> bool:
+        """Whether a live worker holds a v1 connection (a dead one's mark counts for nothing)."""
+        workers = sorted(w.decode() for w in await self._clients[0].smembers(self.V1_KEY))
+        if not workers:
+            return False
+        beats = await self._clients[0].mget([self._worker_key(w) for w in workers])
+        return any(beat is not None for beat in beats)
 
     async def worker_intact(self, mark: str) -> bool:
         """Whether every host still holds the mark (refreshing it): a host without it lost
@@ -232,19 +276,38 @@ async def presence_change(*, user, channel: str, status: str | None) -> str:
     else:
         before, after = await registry.set(user.pk, channel, status)
     if before != after:
-        watchers = await db(policy.watcher_ids)(user)
-        # To every watcher, online or not: each worker hands it to the connections it
-        # holds and skips the rest for the price of a dict lookup. (Asking Redis first
-        # which watchers are online cost a read per watcher per change: a department
-        # coming online at once made that N squared reads.)
+        # To the subscribers of this user, and, while any v1 connection is open, to every
+        # watcher, online or not: each worker hands it to the connections it holds and
+        # skips the rest for the price of a dict lookup. (Asking Redis first which
+        # watchers are online cost a read per watcher per change.)
+        watchers = await db(policy.watcher_ids)(user) if await registry.v1_anywhere() else ()
         frame = {"type": "presence", "user": user.pk, "status": after}
-        await publish_to_users_async(watchers, event("presence.changed", frame, user=user.pk, status=after))
+        await publish_to_users_async(
+            watchers, event("presence.changed", frame, user=user.pk, status=after), subject=user.pk
+        )
     return after
 
 
-async def presence_connect(*, user, channel: str) -> list[dict]:
-    """Mark a new connection online; return the presence of the user's contacts who are on."""
-    await presence_change(user=user, channel=channel, status=ONLINE)
-    contacts = await db(policy.contact_ids)(user)
-    statuses = await get_presence().statuses(sorted(contacts))
+def presence_frames(statuses: dict[int, str]) -> list[dict]:
     return [{"type": "presence", "user": uid, "status": status} for uid, status in sorted(statuses.items())]
+
+
+async def presence_connect(*, user, channel: str, everyone: bool = True) -> list[dict]:
+    """Mark a new connection online; for a v1 connection (``everyone``), return the
+    presence of the user's contacts who are on."""
+    await presence_change(user=user, channel=channel, status=ONLINE)
+    if not everyone:
+        return []
+    contacts = await db(policy.contact_ids)(user)
+    return presence_frames(await get_presence().statuses(sorted(contacts)))
+
+
+async def presence_subscribable(*, user, user_ids: list[int]) -> set[int]:
+    """Of these users, those whose presence ``user`` may follow: their contacts."""
+    return set(user_ids) & await db(policy.contact_ids)(user)
+
+
+async def presence_of(user_ids: set[int]) -> list[dict]:
+    """A ``presence`` frame for each of these users, offline ones included."""
+    statuses = await get_presence().statuses(sorted(user_ids))
+    return presence_frames({uid: statuses.get(uid, OFFLINE) for uid in user_ids})

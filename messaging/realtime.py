@@ -79,14 +79,20 @@ def event(kind: str, frame: dict[str, Any], *, origin: str | None = None, **meta
     return {"type": kind, "text": json.dumps(frame, separators=(",", ":")), "origin": origin, **meta}
 
 
-async def publish_to_users_async(user_ids: Iterable[int], message: dict[str, Any]) -> None:
+async def publish_to_users_async(
+    user_ids: Iterable[int], message: dict[str, Any], *, subject: int | None = None
+) -> None:
+    """Publish an event to these users' connections and, with a ``subject`` (a user whose
+    presence changed), to the connections subscribed to that user's presence."""
     layer = get_channel_layer()
     ids = list(set(user_ids))
-    if layer is None or not ids:
+    if layer is None or not (ids or subject is not None):
         return
     publisher, number, settled = numbering.take()
     # An event that fails to go out keeps its number: listeners then count it missing.
     fanout = {"type": FANOUT, "users": ids, "event": message, "publisher": publisher, "n": number, "settled": settled}
+    if subject is not None:
+        fanout["subject"] = subject
     try:
         await wire.get_outbox(layer, WORKERS_GROUP).put(fanout)
     except Exception:

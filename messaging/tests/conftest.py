@@ -75,11 +75,11 @@ class Client:
 def connect():
     opened: list[Client] = []
 
-    async def open_(user=None, *, headers=None, expect_hello=True) -> Client | None:
+    async def open_(user=None, *, headers=None, expect_hello=True, path="/ws/") -> Client | None:
         if headers is None:
             token = await database_sync_to_async(token_issue_for_user)(user=user)
             headers = [(b"authorization", f"Bearer {token['access_token']}".encode())]
-        communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+        communicator = WebsocketCommunicator(application, path, headers=headers)
         communicator.scope["client"] = ["127.0.0.1", 40000 + len(opened)]
         connected, _code = await communicator.connect(timeout=5)
         if not connected:

@@ -379,6 +379,71 @@ async def test_contacts_presence_arrives_after_hello(demo, connect):
     await bob.close()
 
 
+SUBSCRIBE = "/ws/?presence=subscribe"
+
+
+async def test_a_subscribing_connection_hears_only_whom_it_names(demo, connect):
+    bob = await connect(demo["bob"])
+    alice = await connect(demo["alice"], path=SUBSCRIBE)
+    assert await alice.no("presence")  # no snapshot of everyone
+    # carol is not alice's contact and 999999 is no one: both left out, without a word why.
+    await alice.send({"type": "presence_subscribe", "users": [demo["bob"].id, demo["dev_lead"].id, demo["carol"].id, 999999]})
+    assert await alice.recv() == {"type": "presence_subscribed", "users": sorted([demo["bob"].id, demo["dev_lead"].id])}
+    snapshot = [await alice.recv(), await alice.recv()]
+    assert {"type": "presence", "user": demo["bob"].id, "status": "online"} in snapshot
+    assert {"type": "presence", "user": demo["dev_lead"].id, "status": "offline"} in snapshot
+    await bob.send({"type": "presence", "status": "away"})
+    assert await alice.recv_type("presence") == {"type": "presence", "user": demo["bob"].id, "status": "away"}
+    # A v1 connection of a contact hears everyone's presence, alice's included.
+    lead = await connect(demo["dev_lead"])
+    assert (await alice.recv_type("presence"))["user"] == demo["dev_lead"].id
+    assert await lead.drain()
+    # A new list replaces the old: bob's changes no longer come.
+    await alice.send({"type": "presence_subscribe", "users": [demo["dev_lead"].id]})
+    assert (await alice.recv_type("presence_subscribed"))["users"] == [demo["dev_lead"].id]
+    await bob.close()
+    assert await alice.no("presence")
+    await lead.close()
+    assert await alice.recv_type("presence") == {"type": "presence", "user": demo["dev_lead"].id, "status": "offline"}
+    await alice.close()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "presence_subscribe"},
+        {"type": "presence_subscribe", "users": "bob"},
+        {"type": "presence_subscribe", "users": ["bob"]},
+        {"type": "presence_subscribe", "users": list(range(1, 502))},
+    ],
+)
+async def test_bad_presence_subscriptions_are_refused(demo, connect, frame):
+    alice = await connect(demo["alice"], path=SUBSCRIBE)
+    await alice.send(frame)
+    assert (await alice.recv_type("error"))["code"] == "invalid"
+    await alice.close()
+
+
+async def test_a_v1_connection_cannot_narrow_its_presence(demo, connect):
+    alice = await connect(demo["alice"])
+    await alice.send({"type": "presence_subscribe", "users": [demo["bob"].id]})
+    assert (await alice.recv_type("error"))["code"] == "invalid"
+    await alice.close()
+
+
+async def test_presence_goes_to_watchers_only_while_a_v1_connection_is_open(demo, connect):
+    from messaging.presence import get_presence
+
+    alice = await connect(demo["alice"], path=SUBSCRIBE)
+    assert not await get_presence().v1_anywhere()
+    bob = await connect(demo["bob"])
+    assert await get_presence().v1_anywhere()
+    await bob.close()
+    await alice.drain()
+    assert not await get_presence().v1_anywhere()
+    await alice.close()
+
+
 # --- the app registry -----------------------------------------------------------------------
 
 
