@@ -201,6 +201,10 @@ if REDIS_URLS:
                         # A connection idle this long is pinged first, so that after a
                         # Redis restart the pool replaces its dead connections.
                         "health_check_interval": 2,
+                        # No CLIENT SETINFO: redis-py would read its version from the
+                        # package metadata (a directory scan) for every new connection,
+                        # and send it in an extra round trip.
+                        "driver_info": None,
                     }
                     for url in REDIS_URLS
                 ],

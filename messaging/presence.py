@@ -112,7 +112,12 @@ class RedisPresence:
         self._clients = [
             redis.Redis(
                 connection_pool=redis.BlockingConnectionPool.from_url(
-                    url, max_connections=settings.REDIS_POOL_SIZE, timeout=20, socket_timeout=5, health_check_interval=30
+                    url,
+                    max_connections=settings.REDIS_POOL_SIZE,
+                    timeout=20,
+                    socket_timeout=5,
+                    health_check_interval=30,
+                    driver_info=None,  # as the channel layer's (settings.CHANNEL_LAYERS)
                 )
             )
             for url in urls
