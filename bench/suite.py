@@ -13,6 +13,7 @@ so ``make bench BENCH_USERS=1000`` works too.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -122,6 +123,21 @@ def redis_flush(urls: list[str]) -> str:
     return version
 
 
+def connections_closed(url: str, since: datetime.datetime, limit: float = 60) -> bool:
+    """Wait until the workers have finished closing the connections opened since ``since``
+    (a closed connection's row gets its ``closed_at`` last), at most ``limit`` seconds:
+    stopping a worker earlier would cut short the presence and bookkeeping of the last
+    disconnects."""
+    deadline = time.monotonic() + limit
+    query = "SELECT count(*) FROM messaging_connection WHERE closed_at IS NULL AND connected_at >= %s"
+    with psycopg.connect(url, autocommit=True) as connection:
+        while True:
+            (open_,) = connection.execute(query, [since]).fetchone()
+            if not open_ or time.monotonic() > deadline:
+                return not open_
+            time.sleep(0.5)
+
+
 def manage(*args: str, environ: dict[str, str]) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environ, check=True)
 
@@ -179,6 +195,7 @@ class Suite:
         )
         out = self.args.results / f"{plan.name}.json"
         VAR.mkdir(parents=True, exist_ok=True)
+        started = datetime.datetime.now(datetime.timezone.utc)
         workers = [
             Worker(f"bench-{n}", self.environ, VAR, asgi_server=self.args.asgi_server)
             for n in range(1, plan.workers + 1)
@@ -197,6 +214,8 @@ class Suite:
                 *(["--deflate"] if plan.deflate else []),
             ]  # fmt: skip
             subprocess.run(command, cwd=ROOT, env=self.environ, check=True, stdout=subprocess.DEVNULL)
+            if not connections_closed(self.args.database_url, started):
+                step(f"{plan.name}: the workers were still closing connections a minute after the clients left")
         finally:
             for worker in workers:
                 worker.stop()
