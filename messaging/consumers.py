@@ -76,6 +76,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # Protocol v1 tells a connection of all its contacts' presence; one opened with
     # ?presence=subscribe hears only the users it names (presence_subscribe).
     presence_everyone = True
+    watching_everyone = False  # counted in the dispatcher's v1 watchers
     subscriptions: frozenset[int] = frozenset()
 
     async def __call__(self, scope, receive, send) -> None:
@@ -130,6 +131,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.accept()
         try:
             if self.presence_everyone:
+                self.watching_everyone = True
                 await dispatcher.watch_everyone()
             await self.say_hello()
         except Exception:
@@ -185,7 +187,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.dispatcher is not None:
             self.dispatcher.unregister(self.user.pk, self)
             self.dispatcher.subscribe(self, set(self.subscriptions), set())
-            if self.presence_everyone:
+            if self.watching_everyone:
+                self.watching_everyone = False
                 self.dispatcher.unwatch_everyone()
             self.dispatcher = None
             metrics.CONNECTIONS.dec()

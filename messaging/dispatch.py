@@ -190,7 +190,15 @@ class Dispatcher:
     def unwatch_everyone(self) -> None:
         self.v1_watchers -= 1
         if not self.v1_watchers:
-            self.loop.create_task(self._mark_v1())
+            self.loop.create_task(self._unmark_v1())
+
+    async def _unmark_v1(self) -> None:
+        try:
+            await self._mark_v1()
+        except Exception:
+            # Redis away: the mark stays until the presence heartbeat clears it, and
+            # presence changes keep going to the watchers meanwhile (more work, nothing missed).
+            logger.warning("could not clear this worker's v1 presence mark", exc_info=True)
 
     async def _mark_v1(self) -> None:
         # Serialised, and each call writes the count as it is then, so that the last

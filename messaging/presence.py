@@ -127,6 +127,7 @@ class RedisPresence:
         self._orphans: set[tuple[int, str]] = set()
         # Whether this worker holds a v1 connection, as last marked.
         self._v1 = False
+        self._v1_lock = asyncio.Lock()
 
     def _shard(self, user_id: int) -> int:
         """The host of a user's entries: the channel layer's own placement (CRC32 of the
@@ -155,8 +156,8 @@ class RedisPresence:
             try:
                 for client in self._clients:
                     await client.set(self._worker_key(self.worker), str(time.time()), ex=HEARTBEAT_TTL)
-                if self._v1:
-                    await self._clients[0].sadd(self.V1_KEY, self.worker)
+                # The v1 mark again: a write that failed, or a restart, heals here.
+                await self._v1_write()
             except Exception:  # Redis restarting: try again at the next beat
                 pass
             await asyncio.sleep(HEARTBEAT_SECONDS)
@@ -227,18 +228,22 @@ class RedisPresence:
             await client.connection_pool.disconnect(inuse_connections=False)
             await client.set(self._worker_key(self.worker), str(time.time()), ex=HEARTBEAT_TTL)
             await client.set(self._mark_key(mark), self.worker, ex=MARK_TTL)
-        if self._v1:
-            await self._clients[0].sadd(self.V1_KEY, self.worker)
+        await self._v1_write()
         for user_id, channel in list(self._orphans):
             await self._client(user_id).hdel(self._key(user_id), channel)
             self._orphans.discard((user_id, channel))
 
     async def v1_mark(self, present: bool) -> None:
         self._v1 = present
-        if present:
-            await self._clients[0].sadd(self.V1_KEY, self.worker)
-        else:
-            await self._clients[0].srem(self.V1_KEY, self.worker)
+        await self._v1_write()
+
+    async def _v1_write(self) -> None:
+        # One write at a time, each of the state as it is then: the last one is right.
+        async with self._v1_lock:
+            if self._v1:
+                await self._clients[0].sadd(self.V1_KEY, self.worker)
+            else:
+                await self._clients[0].srem(self.V1_KEY, self.worker)
 
     async def v1_anywhere(self) -> bool:
         """Whether a live worker holds a v1 connection (a dead one's mark counts for nothing)."""

@@ -216,7 +216,7 @@ async def test_each_event_carries_its_publishers_next_number(layer_sends):
 async def test_members_spread_over_two_workers_each_get_a_department_message_once(services_env, tmp_path):
     people, conversation = await bench_department(10)
     with servers(["worker-a", "worker-b"], services_env, tmp_path) as (a, b):
-        (sender, sender_token), rest = people[0], people[1:]
+        sender_token, rest = people[0][1], people[1:]
         origin = await WsClient.open(a.ws_url, sender_token)
         sender_elsewhere = await WsClient.open(b.ws_url, sender_token)
         receivers = [sender_elsewhere] + [
