@@ -186,7 +186,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def _leave(self) -> None:
         if self.dispatcher is not None:
             self.dispatcher.unregister(self.user.pk, self)
-            self.dispatcher.subscribe(self, set(self.subscriptions), set())
+            self.dispatcher.subscribe(self, self.subscriptions, frozenset())
             if self.watching_everyone:
                 self.watching_everyone = False
                 self.dispatcher.unwatch_everyone()
@@ -338,7 +338,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Changes that arrive while the snapshot is read wait, so that none is overtaken by it.
         self.ready = False
         try:
-            self.dispatcher.subscribe(self, set(self.subscriptions), set(allowed))
+            self.dispatcher.subscribe(self, self.subscriptions, allowed)
             for user_id in self.subscriptions - allowed:
                 self.presence_told.pop(user_id, None)
             self.subscriptions = allowed

@@ -28,7 +28,7 @@ import asyncio
 import itertools
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Set as AbstractSet
 from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
@@ -147,10 +147,8 @@ class Dispatcher:
         # user id -> this worker's connections subscribed to that user's presence.
         self.subscribers: dict[int, set[LocalConnection]] = {}
         # How many of this worker's connections take everyone's presence (protocol v1's
-        # default), and whether presence was last told so (presence.PresenceRegistry.v1_mark).
+        # default); presence is told whether there are any (PresenceRegistry.v1_mark).
         self.v1_watchers = 0
-        self._v1_marked = False
-        self._v1_lock = asyncio.Lock()
         self.channel: str | None = None
         # A channel of a dispatcher this one replaced (tests run one event loop each).
         self.stale_channel: str | None = None
@@ -170,7 +168,7 @@ class Dispatcher:
             if not local:
                 del self.connections[user_id]
 
-    def subscribe(self, connection: LocalConnection, before: set[int], after: set[int]) -> None:
+    def subscribe(self, connection: LocalConnection, before: AbstractSet[int], after: AbstractSet[int]) -> None:
         """A connection's presence subscriptions went from ``before`` to ``after``."""
         for user_id in before - after:
             local = self.subscribers.get(user_id)
@@ -185,7 +183,7 @@ class Dispatcher:
         """A connection of this worker takes everyone's presence: from now on, presence
         changes are published to their watchers (:func:`presence.presence_change`)."""
         self.v1_watchers += 1
-        await self._mark_v1()
+        await presence.get_presence().v1_mark(True)
 
     def unwatch_everyone(self) -> None:
         self.v1_watchers -= 1
@@ -194,20 +192,12 @@ class Dispatcher:
 
     async def _unmark_v1(self) -> None:
         try:
-            await self._mark_v1()
+            # The count as it is when this runs: a connection may have come meanwhile.
+            await presence.get_presence().v1_mark(self.v1_watchers > 0)
         except Exception:
             # Redis away: the mark stays until the presence heartbeat clears it, and
             # presence changes keep going to the watchers meanwhile (more work, nothing missed).
             logger.warning("could not clear this worker's v1 presence mark", exc_info=True)
-
-    async def _mark_v1(self) -> None:
-        # Serialised, and each call writes the count as it is then, so that the last
-        # write is right whatever order connects and disconnects interleave in.
-        async with self._v1_lock:
-            wanted = self.v1_watchers > 0
-            if wanted != self._v1_marked:
-                await presence.get_presence().v1_mark(wanted)
-                self._v1_marked = wanted
 
     @property
     def joined(self) -> bool:

@@ -58,7 +58,9 @@ class PresenceRegistry(Protocol):
     async def statuses(self, user_ids: list[int]) -> dict[int, str]: ...
     async def worker_up(self, mark: str) -> None: ...
     async def worker_intact(self, mark: str) -> bool: ...
-    async def v1_mark(self, present: bool) -> None: ...
+    async def v1_mark(self, present: bool) -> None:
+        """Whether this worker holds a v1 connection; returns once that is recorded."""
+
     async def v1_anywhere(self) -> bool: ...
 
 
@@ -125,8 +127,9 @@ class RedisPresence:
         self._heartbeat: asyncio.Task | None = None
         # Entries whose removal failed (Redis away): removed when it is back.
         self._orphans: set[tuple[int, str]] = set()
-        # Whether this worker holds a v1 connection, as last marked.
+        # Whether this worker holds a v1 connection, as last marked and as last written.
         self._v1 = False
+        self._v1_written: bool | None = None
         self._v1_lock = asyncio.Lock()
 
     def _shard(self, user_id: int) -> int:
@@ -235,15 +238,19 @@ class RedisPresence:
 
     async def v1_mark(self, present: bool) -> None:
         self._v1 = present
-        await self._v1_write()
+        await self._v1_write(force=False)
 
-    async def _v1_write(self) -> None:
-        # One write at a time, each of the state as it is then: the last one is right.
+    async def _v1_write(self, *, force: bool = True) -> None:
+        # One write at a time, each of the state as it is then, so that the last one is
+        # right whatever order connects and disconnects interleave in. A mark already
+        # written returns once the write in flight is done; a failed one is tried again.
         async with self._v1_lock:
-            if self._v1:
-                await self._clients[0].sadd(self.V1_KEY, self.worker)
-            else:
-                await self._clients[0].srem(self.V1_KEY, self.worker)
+            if force or self._v1_written != self._v1:
+                if self._v1:
+                    await self._clients[0].sadd(self.V1_KEY, self.worker)
+                else:
+                    await self._clients[0].srem(self.V1_KEY, self.worker)
+                self._v1_written = self._v1
 
     async def v1_anywhere(self) -> bool:
         """Whether a live worker holds a v1 connection (a dead one's mark counts for nothing)."""
