@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import connection
 from django.db.models import Q
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
@@ -92,36 +93,64 @@ class RulePolicy:
     """The policy DESIGN.md describes, with visibility rules stored as data."""
 
     # --- loading -------------------------------------------------------------------------
+    def __init__(self) -> None:
+        # (policy version, {user id: (departments, is_manager, grants)}): what _people read,
+        # kept while the version stays. The version changes with every write to the
+        # tables it comes from (contacts migration 0002), so an entry is never stale.
+        self._known: tuple[int | None, dict[int, tuple[list[Department], bool, list[Grant]]]] = (None, {})
+
     def _people(self, users: list[User]) -> dict[int, Person]:
-        """Departments and grants of a few users, in three queries whatever their number."""
-        ids = [u.pk for u in users]
-        departments = Department.objects.filter(
-            Q(memberships__user_id__in=ids) | Q(manager_id__in=ids)
-        ).distinct()
-        member_pairs = set(
-            Membership.objects.filter(user_id__in=ids).values_list("user_id", "department_id")
+        """Departments and grants of a few users: one query when they are known at the
+        current policy version, three more for those who are not, whatever their number."""
+        version = policy_version()
+        known_version, known = self._known
+        if version is None:
+            known = {}
+        elif known_version != version or len(known) > MAX_KNOWN_PEOPLE:
+            known = {}
+            self._known = (version, known)
+        missing = [u.pk for u in users if u.pk not in known]
+        if missing:
+            # Read after the version, so what is read is at least as new as the version.
+            known.update(self._people_read(missing))
+        people = {}
+        for user in users:
+            departments, is_manager, grants = known[user.pk]
+            people[user.pk] = Person(user=user, departments=departments, is_manager=is_manager, grants=grants)
+        return people
+
+    def _people_read(self, ids: list[int]) -> dict[int, tuple[list[Department], bool, list[Grant]]]:
+        departments = list(
+            Department.objects.filter(Q(memberships__user_id__in=ids) | Q(manager_id__in=ids)).distinct()
         )
-        people = {u.pk: Person(user=u, departments=[], is_manager=False) for u in users}
-        departments = list(departments)
+        position = {department.id: index for index, department in enumerate(departments)}
+        by_id = {department.id: department for department in departments}
+        mine: dict[int, set[int]] = {pk: set() for pk in ids}
+        managing: set[int] = set()
+        for user_id, department_id in Membership.objects.filter(user_id__in=ids).values_list(
+            "user_id", "department_id"
+        ):
+            mine[user_id].add(department_id)
         for department in departments:
-            for person in people.values():
-                if department.manager_id == person.user.pk:
-                    person.is_manager = True
-                if department.manager_id == person.user.pk or (person.user.pk, department.id) in member_pairs:
-                    person.departments.append(department)
+            if department.manager_id in mine:
+                mine[department.manager_id].add(department.id)
+                managing.add(department.manager_id)
         rules_by_department: dict[int, list[VisibilityRule]] = {}
         if departments:
-            for rule in VisibilityRule.objects.filter(
-                department_id__in=[d.id for d in departments]
-            ).prefetch_related("targets"):
+            for rule in VisibilityRule.objects.filter(department_id__in=by_id).prefetch_related("targets"):
                 rules_by_department.setdefault(rule.department_id, []).append(rule)
-        for person in people.values():
-            person.grants = [
-                grant
-                for department in sorted(person.departments, key=lambda d: d.id)
-                for grant in self._grants_of(department, rules_by_department.get(department.id, []))
-            ]
-        return people
+        grants_by_department = {
+            department.id: self._grants_of(department, rules_by_department.get(department.id, []))
+            for department in departments
+        }
+        return {
+            pk: (
+                [by_id[i] for i in sorted(department_ids, key=position.__getitem__)],
+                pk in managing,
+                [grant for i in sorted(department_ids) for grant in grants_by_department[i]],
+            )
+            for pk, department_ids in mine.items()
+        }
 
     def _grants_of(self, department: Department, rules: list[VisibilityRule]) -> list[Grant]:
         if not rules:
@@ -302,6 +331,21 @@ class RulePolicy:
                 % {"a": a.username, "b": b.username}
             )
         return Explanation(may_see, may_talk, reasons)
+
+
+# Past this many people a worker's policy cache starts again.
+MAX_KNOWN_PEOPLE = 50_000
+
+
+def policy_version() -> int | None:
+    """The policy version (contacts migration 0002): changed by every write to
+    departments, memberships and visibility rules; None on a database without it."""
+    if connection.vendor not in ("postgresql", "sqlite"):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM contacts_policy_version WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 @functools.cache

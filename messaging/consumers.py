@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.consumer import get_handler_name
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -88,7 +89,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self._leave()
 
     async def dispatch(self, message) -> None:
-        await super().dispatch(message)
+        # Not channels' own dispatch: it first sends every frame through Django's one sync
+        # thread to close stale database connections. The database calls made here
+        # (imsite.db) do that in their own threads, before and after each call.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
         # asgiref's sync_to_async swallows a cancellation that arrives while its thread
         # runs (it waits for the thread and returns its result); honour it here, or a
         # worker shutting down would wait for this connection for ever.

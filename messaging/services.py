@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -318,10 +320,17 @@ def _without_repeats(sends: list[_Send], outcomes: list) -> tuple[list[_Send], l
     of others in this batch; the pairs (repeat's index, first's index) of the latter."""
     if not sends:
         return [], []
-    stored = Message.objects.filter(
-        sender_id__in={s.request.sender.pk for s in sends}, client_id__in={s.client_id for s in sends}
+    keys = list({(s.request.sender.pk, s.client_id) for s in sends})
+    # The pairs themselves, each one probe of the (sender, client_id) index: with two IN
+    # lists the planner reads every message of the senders and filters them.
+    quote = connection.ops.quote_name
+    pairs = RawSQL(
+        f"({quote(Message._meta.db_table)}.{quote('sender_id')}, {quote(Message._meta.db_table)}.{quote('client_id')}) "
+        f"IN (VALUES {', '.join(['(%s, %s)'] * len(keys))})",
+        [value for key in keys for value in key],
+        output_field=BooleanField(),
     )
-    existing = {(m.sender_id, m.client_id): m for m in stored}
+    existing = {(m.sender_id, m.client_id): m for m in Message.objects.filter(pairs)}
     first: dict[tuple[int, str], int] = {}
     fresh, twins = [], []
     for send in sends:

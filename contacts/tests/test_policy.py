@@ -127,3 +127,75 @@ def test_policy_class_is_swappable(demo, settings):
 class EveryoneSeesEveryone(policy.RulePolicy):
     def may_talk(self, a, b):
         return a.pk != b.pk
+
+
+# --- the worker's cache of people's departments and grants ---------------------------------
+
+
+def test_a_known_pair_is_decided_in_one_query(demo, django_assert_num_queries):
+    alice, bob = demo["alice"], demo["bob"]
+    assert policy.may_talk(alice, bob)
+    with django_assert_num_queries(1):  # the policy version
+        assert policy.may_talk(alice, bob)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # Writes that send no signal, each of which takes bob out of alice's sight.
+        lambda demo: Membership.objects.filter(user=demo["bob"]).update(
+            department=Department.objects.get(code="hr")
+        ),
+        lambda demo: Membership.objects.filter(user=demo["bob"]).delete(),
+        lambda demo: _raw("UPDATE contacts_membership SET department_id = %s WHERE user_id = %s",
+                          [Department.objects.get(code="hr").pk, demo["bob"].pk]),
+    ],
+    ids=["update", "delete", "raw_sql"],
+)
+def test_every_write_to_the_policy_tables_is_seen_at_once(demo, change):
+    alice, bob = demo["alice"], demo["bob"]
+    assert policy.may_talk(alice, bob) and policy.may_see(alice, bob)
+    change(demo)
+    assert not policy.may_see(alice, bob)
+    assert not policy.may_talk(alice, bob)
+
+
+def test_a_bulk_created_rule_is_seen_at_once(demo):
+    erin, dev_lead = demo["erin"], demo["dev_lead"]
+    assert not policy.may_see(erin, dev_lead)
+    VisibilityRule.objects.bulk_create([VisibilityRule(department=Department.objects.get(code="hr"), kind="all_managers")])
+    assert policy.may_see(erin, dev_lead)
+
+
+def test_a_subtree_move_is_seen_at_once(demo):
+    # treebeard moves a subtree by rewriting paths with its own SQL.
+    dev, sales = Department.objects.get(code="dev"), Department.objects.get(code="sales")
+    platform = Department.objects.add_child(dev, {"name": "Platform", "code": "platform"})
+    Membership.objects.create(user=demo["erin"], department=platform, is_primary=False)
+    assert not policy.may_see(demo["carol"], demo["erin"])
+    Department.objects.move(Department.objects.get(pk=platform.pk), sales, pos="sorted-child")
+    assert policy.may_see(demo["carol"], demo["erin"])
+
+
+def test_a_rolled_back_version_is_never_used_again(demo):
+    from django.db import transaction
+
+    before = policy.policy_version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Membership.objects.filter(user=demo["bob"]).delete()
+        inside = policy.policy_version()
+        assert inside != before
+        assert not policy.may_see(demo["alice"], demo["bob"])  # known at `inside`
+        raise RuntimeError
+    assert policy.policy_version() == before
+    assert policy.may_see(demo["alice"], demo["bob"])
+    Membership.objects.filter(user=demo["carol"]).update(title="Seller")
+    assert policy.policy_version() not in (before, inside)
+    assert policy.may_see(demo["alice"], demo["bob"])
+
+
+def _raw(sql, params):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
