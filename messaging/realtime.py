@@ -84,31 +84,47 @@ async def publish_to_users_async(
 ) -> None:
     """Publish an event to these users' connections and, with a ``subject`` (a user whose
     presence changed), to the connections subscribed to that user's presence."""
+    await publish_many_async([(user_ids, message)], subject=subject)
+
+
+async def publish_many_async(
+    events: list[tuple[Iterable[int], dict[str, Any]]], *, subject: int | None = None
+) -> None:
+    """Publish several events, each to its users, in one hand-over to the outbox."""
     layer = get_channel_layer()
-    ids = list(set(user_ids))
-    if layer is None or not (ids or subject is not None):
+    if layer is None:
         return
-    publisher, number, settled = numbering.take()
-    # An event that fails to go out keeps its number: listeners then count it missing.
-    fanout = {"type": FANOUT, "users": ids, "event": message, "publisher": publisher, "n": number, "settled": settled}
-    if subject is not None:
-        fanout["subject"] = subject
+    fanouts, numbers = [], []
+    for user_ids, message in events:
+        ids = list(set(user_ids))
+        if not (ids or subject is not None):
+            continue
+        publisher, number, settled = numbering.take()
+        fanout = {"type": FANOUT, "users": ids, "event": message, "publisher": publisher, "n": number, "settled": settled}
+        if subject is not None:
+            fanout["subject"] = subject
+        fanouts.append(fanout)
+        numbers.append(number)
+    if not fanouts:
+        return
     try:
-        await wire.get_outbox(layer, WORKERS_GROUP).put(fanout)
+        await wire.get_outbox(layer, WORKERS_GROUP).put_many(fanouts)
     except Exception:
         # Redis unreachable: what was stored is in the database, and the sockets that
-        # should have had it are being closed so that their clients resync.
+        # should have had it are being closed so that their clients resync. An event that
+        # failed to go out keeps its number: listeners then count it missing.
         logger.warning(
-            "channel layer unreachable: a %s event for %d users reached no one",
-            message.get("type"),
-            len(ids),
+            "channel layer unreachable: %d event(s) (%s) reached no one",
+            len(fanouts),
+            ", ".join(sorted({str(f["event"].get("type")) for f in fanouts})),
             exc_info=True,
         )
-        metrics.DROPPED.labels(kind="layer_unreachable").inc()
+        metrics.DROPPED.labels(kind="layer_unreachable").inc(len(fanouts))
         return
     finally:
-        numbering.sent(number)
-    metrics.LAYER_PUBLISHES.inc()
+        for number in numbers:
+            numbering.sent(number)
+    metrics.LAYER_PUBLISHES.inc(len(fanouts))
 
 
 _server_loop: asyncio.AbstractEventLoop | None = None
@@ -122,10 +138,20 @@ def bind_server_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def publish_to_users(user_ids: Iterable[int], message: dict[str, Any]) -> None:
-    ids = list(set(user_ids))
-    if not ids:
+    publish_many([(user_ids, message)])
+
+
+def publish_many(events: list[tuple[Iterable[int], dict[str, Any]]]) -> None:
+    """Publish these events (each to its users) from synchronous code. From a worker's
+    database thread they go to the event loop in one hand-over, and this thread moves on
+    to the next request without waiting for them."""
+    events = [(list(set(user_ids)), message) for user_ids, message in events]
+    events = [(ids, message) for ids, message in events if ids]
+    if not events:
         return
-    message["published_at"] = time.time()
+    now = time.time()
+    for _ids, message in events:
+        message["published_at"] = now
     loop = _server_loop
     if loop is not None and loop.is_running():
         try:
@@ -133,11 +159,9 @@ def publish_to_users(user_ids: Iterable[int], message: dict[str, Any]) -> None:
         except RuntimeError:
             running = None
         if running is not loop:
-            # Called from a worker's database thread after commit: the send goes out on the
-            # event loop while this thread moves on to the next request.
-            asyncio.run_coroutine_threadsafe(publish_to_users_async(ids, message), loop)
+            asyncio.run_coroutine_threadsafe(publish_many_async(events), loop)
             return
-    async_to_sync(publish_to_users_async)(ids, message)
+    async_to_sync(publish_many_async)(events)
 
 
 def publish_on_commit(user_ids: Iterable[int], message: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,8 +24,8 @@ from imsite.errors import ApplicationError, is_number, require_client_id, requir
 from . import metrics
 from .frames import message_frame, message_update_frame
 from .models import Connection, Conversation, ConversationMember, Message
-from .realtime import event, publish_on_commit
-from .registry import app_handlers, conversation_permitted_by_app
+from .realtime import event, publish_many, publish_on_commit
+from .registry import AppHandler, app_handlers, conversation_permitted_by_app
 from .selectors import conversation_access, conversation_member_ids, last_message_id_for_user
 
 MAX_BODY_BYTES = 64 * 1024
@@ -480,8 +482,7 @@ def _messages_store(sends: list[_Send]) -> None:
             "conversation_id = v.column1 AND t.user_id = v.column2",
             [(c, u, seq) for (c, u), seq in read.items()],
         )
-        for send in sends:
-            _message_publish_on_commit(send)
+        _messages_publish_on_commit(sends)
 
 
 def _rows_update(model, columns: dict[str, str], match: str, rows: list[tuple[int, ...]], also=None) -> None:
@@ -506,11 +507,24 @@ def _rows_update(model, columns: dict[str, str], match: str, rows: list[tuple[in
         cursor.execute(sql, [*params, *(value for row in rows for value in row)])
 
 
-def _message_publish_on_commit(send: _Send) -> None:
-    message, app = send.message, send.request.app
-    publish_on_commit(send.audience, event("message.new", message_frame(message), origin=send.request.origin, id=message.pk))
-    transaction.on_commit(lambda: send.handler.on_stored(message), robust=True)
-    transaction.on_commit(lambda: metrics.MESSAGES_STORED.labels(app=app).inc())
+def _messages_publish_on_commit(sends: list[_Send]) -> None:
+    """After commit: the batch's events to the event loop in one hand-over, then each
+    app's ``on_stored`` (one failing does not stop the others)."""
+    events = [
+        (send.audience, event("message.new", message_frame(send.message), origin=send.request.origin, id=send.message.pk))
+        for send in sends
+    ]
+    stored = collections.Counter(send.request.app for send in sends)
+
+    def published() -> None:
+        publish_many(events)
+        for app, count in stored.items():
+            metrics.MESSAGES_STORED.labels(app=app).inc(count)
+
+    transaction.on_commit(published)
+    for send in sends:
+        if type(send.handler).on_stored is not AppHandler.on_stored:
+            transaction.on_commit(functools.partial(send.handler.on_stored, send.message), robust=True)
 
 
 def _message_store_one(send: _Send) -> SendResult:

@@ -81,7 +81,7 @@ class Outbox:
         self.layer = layer
         self.group = group
         self.loop = loop
-        self.pending: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self.pending: list[tuple[list[dict[str, Any]], asyncio.Future]] = []
         self.sending = False
         self.redis = on_redis(layer)
         self._read_at = float("-inf")
@@ -91,8 +91,13 @@ class Outbox:
 
     async def put(self, message: dict[str, Any]) -> None:
         """Send to every member of the group; raises if the layer is unreachable."""
+        await self.put_many([message])
+
+    async def put_many(self, messages: list[dict[str, Any]]) -> None:
+        """Send these, in order, to every member of the group; raises if the layer is
+        unreachable."""
         future = self.loop.create_future()
-        self.pending.append((message, future))
+        self.pending.append((messages, future))
         if not self.sending:
             self.sending = True
             self.loop.create_task(self._drain(), name="switchboard-outbox")
@@ -101,17 +106,22 @@ class Outbox:
     async def _drain(self) -> None:
         try:
             while self.pending:
-                batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
+                # Whole hand-overs, at least one, up to MAX_BATCH events.
+                count = taken = 0
+                while taken < len(self.pending) and (taken == 0 or count + len(self.pending[taken][0]) <= MAX_BATCH):
+                    count += len(self.pending[taken][0])
+                    taken += 1
+                batch, self.pending = self.pending[:taken], self.pending[taken:]
                 for _attempt in range(2):
                     try:
-                        await self.send([message for message, _ in batch])
+                        await self.send([message for messages, _ in batch for message in messages])
                         error = None
                         break
                     except Exception as failure:
                         # Once more: after a Redis restart the pool's first connection is dead.
                         error = failure
                         self._read_at = float("-inf")
-                for _message, future in batch:
+                for _messages, future in batch:
                     if future.done():
                         continue
                     if error is None:
