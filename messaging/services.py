@@ -326,10 +326,11 @@ def _without_repeats(sends: list[_Send], outcomes: list) -> tuple[list[_Send], l
     # The pairs themselves, each one probe of the (sender, client_id) index: with two IN
     # lists the planner reads every message of the senders and filters them.
     quote = connection.ops.quote_name
+    message = quote(Message._meta.db_table)
+    table, params = _rows_table(keys, ("bigint", "text"))
     pairs = RawSQL(
-        f"({quote(Message._meta.db_table)}.{quote('sender_id')}, {quote(Message._meta.db_table)}.{quote('client_id')}) "
-        f"IN (VALUES {', '.join(['(%s, %s)'] * len(keys))})",
-        [value for key in keys for value in key],
+        f"({message}.{quote('sender_id')}, {message}.{quote('client_id')}) IN (SELECT column1, column2 FROM {table})",
+        params,
         output_field=BooleanField(),
     )
     existing = {(m.sender_id, m.client_id): m for m in Message.objects.filter(pairs)}
@@ -486,9 +487,9 @@ def _messages_store(sends: list[_Send]) -> None:
 
 
 def _rows_update(model, columns: dict[str, str], match: str, rows: list[tuple[int, ...]], also=None) -> None:
-    """One UPDATE of many rows, each with its own values: ``UPDATE … FROM (VALUES …)``,
-    which PostgreSQL and SQLite both take. (The ORM's ``Case(When(…))`` form costs more to
-    build than the statement costs to run.) ``rows`` are tuples of integers, named
+    """One UPDATE of many rows, each with its own values: ``UPDATE … FROM`` a table of
+    the rows (:func:`_rows_table`). (The ORM's ``Case(When(…))`` form costs more to build
+    than the statement costs to run.) ``rows`` are tuples of integers, named
     ``v.column1``… in ``columns`` and ``match``; ``also`` sets the same value on each row."""
     quote = connection.ops.quote_name
     sets = [f"{quote(name)} = v.{value}" for name, value in columns.items()]
@@ -497,14 +498,23 @@ def _rows_update(model, columns: dict[str, str], match: str, rows: list[tuple[in
         field = model._meta.get_field(name)
         sets.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
-    width = len(rows[0])
-    values = ", ".join("(" + ", ".join(["CAST(%s AS bigint)"] * width) + ")" for _ in rows)
-    sql = (
-        f"UPDATE {quote(model._meta.db_table)} AS t SET {', '.join(sets)} "
-        f"FROM (VALUES {values}) AS v WHERE t.{match}"
-    )
+    table, table_params = _rows_table(rows, ("bigint",) * len(rows[0]))
+    sql = f"UPDATE {quote(model._meta.db_table)} AS t SET {', '.join(sets)} FROM {table} WHERE t.{match}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *(value for row in rows for value in row)])
+        cursor.execute(sql, [*params, *table_params])
+
+
+def _rows_table(rows: list[tuple], types: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """These rows as a table ``v`` with columns ``column1``…, and its parameters. On
+    PostgreSQL, ``unnest`` of one array per column: the statement's text is the same
+    whatever the number of rows, so psycopg reuses its parsing of it instead of parsing
+    a longer one for every batch. Elsewhere ``(VALUES …)``, which SQLite takes too."""
+    names = ", ".join(f"column{i + 1}" for i in range(len(types)))
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        return f"unnest({arrays}) AS v({names})", [list(column) for column in zip(*rows)]
+    row = "(" + ", ".join(f"CAST(%s AS {kind})" for kind in types) + ")"
+    return f"(VALUES {', '.join([row] * len(rows))}) AS v", [value for values in rows for value in values]
 
 
 def _messages_publish_on_commit(sends: list[_Send]) -> None:
