@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import nh3
@@ -22,7 +23,19 @@ _ALLOWED_TAGS = {"p", "br", "em", "strong", "code", "pre", "a", "ul", "ol", "li"
 MAX_TEXT_CHARS = 10_000
 
 
+# One line of words that Markdown leaves as they are: letters (any script), digits, single
+# spaces and punctuation with no Markdown meaning, not starting with a digit (a numbered
+# list) and with no space at either end. Most chat lines are such; they skip the parser.
+_PLAIN = re.compile(r"(?![0-9])(?:[^\W_]|[,.?!':;，。！？、：；])+(?: (?:[^\W_]|[,.?!':;，。！？、：；])+)*")
+
+
 def render_markdown(text: str) -> str:
+    if _PLAIN.fullmatch(text):
+        return f"<p>{text}</p>"
+    return _render_fully(text)
+
+
+def _render_fully(text: str) -> str:
     html = _markdown.render(text)
     return nh3.clean(
         html,
