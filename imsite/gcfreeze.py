@@ -21,9 +21,10 @@ import asyncio
 import gc
 import logging
 import os
+import time
 
 from django.core.exceptions import ImproperlyConfigured
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 DEFAULT_INTERVAL = 60.0
 
@@ -34,6 +35,25 @@ FREEZES = Counter(
 )
 FROZEN = Gauge("switchboard_gc_frozen_objects", "Objects in the permanent generation, skipped by collections.")
 FROZEN.set_function(gc.get_freeze_count)
+PAUSES = Histogram(
+    "switchboard_gc_pause_seconds",
+    "How long each garbage collection held this worker up, by generation (2 is a full one).",
+    ["generation"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+_pause_began = 0.0
+
+
+def _time_collection(phase: str, info: dict) -> None:
+    global _pause_began
+    if phase == "start":
+        _pause_began = time.perf_counter()
+    else:
+        PAUSES.labels(generation=str(info["generation"])).observe(time.perf_counter() - _pause_began)
+
+
+if _time_collection not in gc.callbacks:
+    gc.callbacks.append(_time_collection)
 
 
 def interval_from_env() -> float:

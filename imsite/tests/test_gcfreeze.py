@@ -118,6 +118,16 @@ def test_a_real_worker_has_frozen_its_start_up_heap(web_worker):
     assert values["switchboard_gc_frozen_objects"] > 10_000
 
 
+def test_each_collection_is_timed_by_generation():
+    def sample(name):
+        return REGISTRY.get_sample_value(f"switchboard_gc_pause_seconds_{name}", {"generation": "2"}) or 0.0
+
+    before_count, before_sum = sample("count"), sample("sum")
+    gc.collect()
+    assert sample("count") == before_count + 1
+    assert sample("sum") > before_sum
+
+
 def _lifespan_messages():
     messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
 
