@@ -111,6 +111,8 @@ def services_env():
     return {
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
         "REDIS_URL": ",".join(settings.REDIS_URLS),
+        # The apps' own static files, not what an earlier `make run` collected.
+        "STATIC_MANIFEST": "false",
     }
 
 

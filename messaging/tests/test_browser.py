@@ -90,3 +90,24 @@ def test_the_chat_works_on_a_phone(demo, web_worker, browser):
     expect(messages_with(page, "On my phone")).to_have_attribute("data-status", re.compile("delivered|read"))
     # Nothing sticks out sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_chat_follows_the_presence_of_the_people_it_shows(demo, web_worker, browser):
+    context = login_context(browser, base_url=web_worker.url, user=demo["alice"])
+    # Note the address of every WebSocket the page opens.
+    context.add_init_script(
+        "window.WebSocket = class extends window.WebSocket {"
+        " constructor(url, protocols) { super(url, protocols); (window.sockets ||= []).push(String(url)); } };"
+    )
+    alice = context.new_page()
+    alice.goto("/chat/")
+    expect(alice.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+    sockets = alice.evaluate("window.sockets")
+    assert sockets and all("presence=subscribe" in url for url in sockets), sockets
+    bob_dot = alice.locator('[data-testid="contact"][data-username="bob"] [data-testid="presence"]')
+    expect(bob_dot).to_have_attribute("data-status", "offline")
+
+    bob = open_chat(browser, web_worker, demo["bob"])
+    expect(bob_dot).to_have_attribute("data-status", "online")
+    bob.context.close()
+    expect(bob_dot).to_have_attribute("data-status", "offline")

@@ -211,7 +211,39 @@
     return (u && (u.display_name || u.username)) || t('user_fallback', { id });
   }
   SB.userName = userName;
-  const presenceOf = (id) => state.presence.get(id) || 'offline';
+  // Presence is followed by subscription (docs/protocol.md, "Presence subscriptions"):
+  // the people this page shows, at most PRESENCE_MAX of them; the others show no dot.
+  const PRESENCE_MAX = 500;
+  const presenceFollowed = { sent: null, kept: new Set() };
+  const presenceOf = (id) => state.presence.get(id) || (presenceFollowed.kept.has(id) ? 'offline' : 'unknown');
+  const presenceTitle = (st) => (st === 'unknown' ? '' : t('presence_' + st));
+
+  /** The people whose presence this page shows: direct partners, then contacts. */
+  function presenceWanted() {
+    const ids = new Set();
+    for (const c of state.convs.values()) {
+      const other = otherMember(c);
+      if (other) ids.add(other);
+    }
+    for (const c of state.contacts) ids.add(c.id);
+    ids.delete(state.me.id);
+    return [...ids].slice(0, PRESENCE_MAX);
+  }
+
+  /** Tell the server whom to follow, when that changed since this connection last said. */
+  function followPresence() {
+    if (!conn.helloed || !state.loaded) return;
+    const wanted = presenceWanted();
+    const key = [...wanted].sort((a, b) => a - b).join(',');
+    if (key === presenceFollowed.sent) return;
+    if (sendFrame({ type: 'presence_subscribe', users: wanted }, true)) presenceFollowed.sent = key;
+  }
+
+  function onPresenceSubscribed(f) {
+    presenceFollowed.kept = new Set((f.users || []).map(Number));
+    for (const uid of [...state.presence.keys()]) if (!presenceFollowed.kept.has(uid)) state.presence.delete(uid);
+    updatePresenceDots();
+  }
 
   function otherMember(conv) {
     if (!conv || conv.kind !== 'direct') return null;
@@ -510,7 +542,7 @@
 
   function presenceDot(uid) {
     const st = presenceOf(uid);
-    return h('span', { class: 'presence-dot', 'data-testid': 'presence', 'data-status': st, title: t('presence_' + st) });
+    return h('span', { class: 'presence-dot', 'data-testid': 'presence', 'data-status': st, title: presenceTitle(st) });
   }
 
   function convActivity(c) {
@@ -518,6 +550,7 @@
   }
 
   function renderSidebar() {
+    followPresence();
     renderConversations();
     updateContactBadges();
     updateTitle();
@@ -620,7 +653,7 @@
     for (const [uid, refs] of contactEls) {
       const st = presenceOf(uid);
       refs.dot.dataset.status = st;
-      refs.dot.title = t('presence_' + st);
+      refs.dot.title = presenceTitle(st);
     }
     for (const btn of ui.convList.querySelectorAll('[data-testid="conversation"][data-kind="direct"]')) {
       const conv = state.convs.get(Number(btn.dataset.id));
@@ -628,7 +661,7 @@
       if (conv && dot) {
         const st = presenceOf(otherMember(conv));
         dot.dataset.status = st;
-        dot.title = t('presence_' + st);
+        dot.title = presenceTitle(st);
       }
     }
     renderHeader();
@@ -721,7 +754,7 @@
       if (other) {
         const st = presenceOf(other);
         ui.headAvatar.append(presenceDot(other));
-        ui.headSub.replaceChildren(h('span', { class: 'presence-text', 'data-status': st, text: t('presence_' + st) }));
+        ui.headSub.replaceChildren(h('span', { class: 'presence-text', 'data-status': st, text: presenceTitle(st) }));
       } else ui.headSub.replaceChildren();
     } else {
       ui.headAvatar.append(avatar(conv.title || '#', 1000 + conv.id, 'avatar-square'));
@@ -1287,7 +1320,8 @@
     conversation: (id) => state.convs.get(Number(id)) || null,
     peerOf: (convId) => otherMember(state.convs.get(Number(convId))),
     directWith: (userId) => state.directByUser.get(Number(userId)) || null,
-    presence: (userId) => presenceOf(Number(userId)),
+    // Someone this page does not follow counts as offline (no peer-to-peer offer).
+    presence: (userId) => { const st = presenceOf(Number(userId)); return st === 'unknown' ? 'offline' : st; },
     openId: () => (state.view ? state.view.id : null),
     list: () => ui.list,
     keepInView: () => { if (nearBottom()) scrollToBottom(); },
@@ -1452,11 +1486,9 @@
     }
   }
 
-  let presenceSeen = null;
   function onPresence(f) {
     const uid = Number(f.user);
     const st = ['online', 'away', 'offline'].includes(f.status) ? f.status : 'offline';
-    if (presenceSeen) presenceSeen.add(uid);
     if (presenceOf(uid) === st) return;
     state.presence.set(uid, st);
     updatePresenceDots();
@@ -1507,7 +1539,8 @@
   };
 
   function wsURL() {
-    return (location.protocol === 'https:' ? 'wss' : 'ws') + '://' + location.host + config.ws_path;
+    const path = config.ws_path + (config.ws_path.includes('?') ? '&' : '?') + 'presence=subscribe';
+    return (location.protocol === 'https:' ? 'wss' : 'ws') + '://' + location.host + path;
   }
 
   function setConnState(st) {
@@ -1628,6 +1661,7 @@
         case 'ack': handleAck(f); break;
         case 'receipt': onReceipt(f); break;
         case 'presence': onPresence(f); break;
+        case 'presence_subscribed': onPresenceSubscribed(f); break;
         case 'typing': onTyping(f); break;
         case 'message_update': onMessageUpdate(f); break;
         case 'error': onError(f); break;
@@ -1655,18 +1689,10 @@
       if (!state.lastId) state.lastId = loadLastId();
     }
     setConnState('online');
-    // Presence frames for everyone online follow hello; whoever is not mentioned went offline.
-    presenceSeen = new Set();
-    setTimeout(() => {
-      const seen = presenceSeen;
-      presenceSeen = null;
-      if (!seen) return;
-      let changed = false;
-      for (const [uid, st] of state.presence) {
-        if (st !== 'offline' && !seen.has(uid)) { state.presence.set(uid, 'offline'); changed = true; }
-      }
-      if (changed) updatePresenceDots();
-    }, 3000);
+    // A new connection follows no one yet: say whom again; the answer brings each one's
+    // presence, offline included.
+    presenceFollowed.sent = null;
+    followPresence();
     sendFrame({ type: 'sync', after: state.lastId });
     if (myStatus === 'away') sendFrame({ type: 'presence', status: 'away' });
     resendOutbox();
