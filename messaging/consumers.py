@@ -182,23 +182,29 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.user is None:
             return
-        self._leave()
+        clearing = self._leave()
         try:
             await presence.presence_change(user=self.user, channel=self.channel_name, status=None)
         except Exception:
             # Redis away: the entry is removed when it is back (presence.worker_up).
             logger.warning("presence of a closed connection not updated", exc_info=True)
         await db(services.connection_close)(channel_name=self.channel_name)
+        if clearing is not None:
+            await clearing  # the worker's v1 mark, cleared before this connection is done
 
-    def _leave(self) -> None:
+    def _leave(self) -> asyncio.Task | None:
+        """Take this connection out of the dispatcher; the clearing of the worker's v1
+        presence mark, if this was its last v1 connection."""
+        clearing = None
         if self.dispatcher is not None:
             self.dispatcher.unregister(self.user.pk, self)
             self.dispatcher.subscribe(self, self.subscriptions, frozenset())
             if self.watching_everyone:
                 self.watching_everyone = False
-                self.dispatcher.unwatch_everyone()
+                clearing = self.dispatcher.unwatch_everyone()
             self.dispatcher = None
             metrics.CONNECTIONS.dec()
+        return clearing
 
     # --- client frames ---------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

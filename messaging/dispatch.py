@@ -185,10 +185,12 @@ class Dispatcher:
         self.v1_watchers += 1
         await presence.get_presence().v1_mark(True)
 
-    def unwatch_everyone(self) -> None:
+    def unwatch_everyone(self) -> asyncio.Task | None:
+        """A v1 connection went; after the last one, the task that clears the mark."""
         self.v1_watchers -= 1
         if not self.v1_watchers:
-            self.loop.create_task(self._unmark_v1())
+            return self.loop.create_task(self._unmark_v1())
+        return None
 
     async def _unmark_v1(self) -> None:
         try:
