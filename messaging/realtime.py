@@ -145,8 +145,8 @@ def publish_many(events: list[tuple[Iterable[int], dict[str, Any]]]) -> None:
     """Publish these events (each to its users) from synchronous code. From a worker's
     database thread they go to the event loop in one hand-over, and this thread moves on
     to the next request without waiting for them."""
-    events = [(list(set(user_ids)), message) for user_ids, message in events]
-    events = [(ids, message) for ids, message in events if ids]
+    # Each audience is read once here (it may be any iterable) and deduplicated on the loop.
+    events = [(ids, message) for ids, message in ((list(user_ids), message) for user_ids, message in events) if ids]
     if not events:
         return
     now = time.time()

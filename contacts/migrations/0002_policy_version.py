@@ -44,23 +44,25 @@ POSTGRESQL_REVERSE = [
     "DROP SEQUENCE contacts_policy_version_seq",
 ]
 
+# (trigger, table, event): SQLite triggers fire per row and take one event each.
+SQLITE_TRIGGERS = [
+    (f"contacts_policy_{table}_{event.lower()}", table, event)
+    for table in TABLES
+    for event in ("INSERT", "UPDATE", "DELETE")
+]
+
 SQLITE = [
     "CREATE TABLE contacts_policy_version (id integer PRIMARY KEY, version integer NOT NULL)",
     "INSERT INTO contacts_policy_version VALUES (1, random())",
     *(
-        f"CREATE TRIGGER contacts_policy_{table}_{event.lower()} AFTER {event} ON {table} "
+        f"CREATE TRIGGER {name} AFTER {event} ON {table} "
         "BEGIN INSERT OR REPLACE INTO contacts_policy_version VALUES (1, random()); END"
-        for table in TABLES
-        for event in ("INSERT", "UPDATE", "DELETE")
+        for name, table, event in SQLITE_TRIGGERS
     ),
 ]
 
 SQLITE_REVERSE = [
-    *(
-        f"DROP TRIGGER contacts_policy_{table}_{event.lower()}"
-        for table in TABLES
-        for event in ("INSERT", "UPDATE", "DELETE")
-    ),
+    *(f"DROP TRIGGER {name}" for name, _table, _event in SQLITE_TRIGGERS),
     "DROP TABLE contacts_policy_version",
 ]
 
