@@ -32,7 +32,16 @@ def test_send_path_query_count(demo):
     assert len(queries) <= 14, [q["sql"] for q in queries]
 
 
-def test_failed_store_gives_its_seq_back(demo):
+# A send is stored inside its caller's transaction (in a savepoint) or, from a socket, on
+# its own (on PostgreSQL one statement that commits itself): each test below holds both ways.
+either_way = pytest.mark.parametrize(
+    "committed",
+    ["inside a transaction", pytest.param("on its own", marks=pytest.mark.django_db(transaction=True))],
+)
+
+
+@either_way
+def test_failed_store_gives_its_seq_back(demo, committed):
     conversation_id = send(demo["alice"], to_user_id=demo["bob"].id).message.conversation_id
     # A row that squats on the next seq makes the insert fail after the seq was taken.
     squatter = Message.objects.create(
@@ -137,7 +146,8 @@ def test_a_batch_of_sends_takes_as_many_queries_as_two(pairs):
     assert queries_for(by_id) == queries_for([request(r.sender, conversation_id=r.conversation_id) for r in by_id[:2]])
 
 
-def test_one_refusal_in_a_batch_does_not_hold_up_the_others(demo):
+@either_way
+def test_one_refusal_in_a_batch_does_not_hold_up_the_others(demo, committed):
     alice, bob, carol = demo["alice"], demo["bob"], demo["carol"]
     earlier = send(alice, to_user_id=bob.pk).message
     batch = [
@@ -161,3 +171,72 @@ def test_one_refusal_in_a_batch_does_not_hold_up_the_others(demo):
     conversation = Conversation.objects.get(pk=earlier.conversation_id)
     assert conversation.last_seq == 3
     assert conversation.memberships.get(user=bob).last_read_seq == 3
+
+
+@either_way
+def test_a_send_whose_conversation_is_deleted_on_the_way_is_refused_alone(demo, committed):
+    from messaging.registry import AppHandler, app_handlers, register_app_handler
+
+    alice, bob = demo["alice"], demo["bob"]
+    group = services.conversation_create_group(creator=alice, title="Going", member_ids=[bob.pk])
+    kept = send(alice, to_user_id=bob.pk).message
+
+    class Closing(AppHandler):
+        """Deletes the conversation between the checks and the write."""
+
+        app = "closing"
+
+        def clean(self, body, *, sender, conversation):
+            Conversation.objects.filter(pk=conversation.pk).delete()
+            return body
+
+    register_app_handler(Closing())
+    try:
+        gone, stays = services.message_send_many(
+            [request(alice, conversation_id=group.pk, app="closing"), request(bob, conversation_id=kept.conversation_id)]
+        )
+    finally:
+        app_handlers.unregister("closing")
+    assert gone.code == "not_found"
+    assert (stays.created, stays.message.seq) == (True, 2)
+    assert stays.message.pk == Message.objects.get(conversation_id=kept.conversation_id, seq=2).pk
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_batches_written_at_once_to_the_same_conversations_keep_every_seq(pairs):
+    """Writers on several connections (as on several workers) take turns on each
+    conversation: no seq is taken twice or skipped, and none waits on another forever."""
+    import random
+    import threading
+
+    from django.db import connections
+
+    conversations = [
+        Conversation.objects.get(direct_key=Conversation.direct_key_for(a.pk, b.pk)).pk for a, b in pairs[:6]
+    ]
+    senders = {c: a for c, (a, _b) in zip(conversations, pairs)}
+    failures = []
+
+    def writer(seed):
+        shuffled = random.Random(seed)
+        try:
+            for _ in range(15):
+                batch = [request(senders[c], conversation_id=c) for c in shuffled.sample(conversations, 4) * 2]
+                outcomes = services.message_send_many(batch)
+                failures.extend(o for o in outcomes if not isinstance(o, services.SendResult))
+        except Exception as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures and not any(t.is_alive() for t in threads)
+    for conversation in Conversation.objects.filter(pk__in=conversations):
+        seqs = list(Message.objects.filter(conversation=conversation).order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, conversation.last_seq + 1))
+    assert Message.objects.filter(conversation_id__in=conversations).count() == len(conversations) + 4 * 15 * 8
