@@ -196,7 +196,9 @@ class _Send:
     handler: Any
     conversation: Conversation | None = None
     audience: list[int] = field(default_factory=list)
+    #: Once stored: the message, and whether this send stored it (or found it stored).
     message: Message | None = None
+    created: bool = True
 
 
 @dataclass
@@ -254,8 +256,10 @@ def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exceptio
 
     Every request is checked as a single send is (membership, the visibility rules of a
     direct conversation, the app's own rules), but the checks of all of them share their
-    queries, and the writes are a handful of statements whatever the number of messages.
-    A worker's socket sends go through here in batches (``messaging.sending``).
+    queries, and the writes are one statement on PostgreSQL whatever the number of
+    messages. A repeat of a stored message is answered with that message: the write
+    finds it, or, for a send the checks refuse, one more query does. A worker's socket
+    sends go through here in batches (``messaging.sending``).
     """
     outcomes: list[SendResult | Exception | None] = [None] * len(requests)
     sends: list[_Send] = []
@@ -264,12 +268,13 @@ def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exceptio
             sends.append(_send_checked(index, request))
         except ApplicationError as error:
             outcomes[index] = error
-    sends, twins = _without_repeats(sends, outcomes)
+    sends, twins = _without_twins(sends)
 
     targets = _targets_resolve(
         [_Target(s.request.sender, s.request.conversation_id, s.request.to_user_id, s.request.app) for s in sends]
     )
     ready: list[_Send] = []
+    refused: list[_Send] = []
     for send, target in zip(sends, targets):
         try:
             if target.error is not None:
@@ -278,11 +283,18 @@ def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exceptio
             send.body = send.handler.clean(send.body, sender=send.request.sender, conversation=send.conversation)
         except ApplicationError as error:
             outcomes[send.index] = error
+            refused.append(send)
             continue
         ready.append(send)
+    if refused:
+        # A repeat is answered with the message stored first, even where the checks
+        # would refuse it now.
+        stored = _messages_stored(refused)
+        for send in refused:
+            key = (send.request.sender.pk, send.client_id)
+            if key in stored:
+                outcomes[send.index] = SendResult(stored[key], created=False)
 
-    for send in ready:
-        outcomes[send.index] = send
     if ready:
         try:
             _messages_store(ready)
@@ -291,11 +303,11 @@ def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exceptio
             # the other one stood first, it is the answer.
             for send in ready:
                 try:
-                    outcomes[send.index] = _message_store_one(send)
+                    _messages_store([send])
                 except IntegrityError as error:  # that one's own fault; the others stand
                     outcomes[send.index] = error
     for send in ready:
-        if isinstance(outcomes[send.index], _Send):
+        if outcomes[send.index] is None:
             outcomes[send.index] = _stored_outcome(send)
     for index, first in twins:
         outcome = outcomes[first]
@@ -318,11 +330,23 @@ def _send_checked(index: int, request: SendRequest) -> _Send:
     return _Send(index=index, request=request, client_id=client_id, body=body, handler=handler)
 
 
-def _without_repeats(sends: list[_Send], outcomes: list) -> tuple[list[_Send], list[tuple[int, int]]]:
-    """Drop the repeats of messages already stored (their answer is the first message) and
-    of others in this batch; the pairs (repeat's index, first's index) of the latter."""
-    if not sends:
-        return [], []
+def _without_twins(sends: list[_Send]) -> tuple[list[_Send], list[tuple[int, int]]]:
+    """Drop the repeats of others in this batch: the firsts, and the pairs (repeat's
+    index, first's index)."""
+    first: dict[tuple[int, str], int] = {}
+    firsts, twins = [], []
+    for send in sends:
+        key = (send.request.sender.pk, send.client_id)
+        if key in first:
+            twins.append((send.index, first[key]))
+        else:
+            first[key] = send.index
+            firsts.append(send)
+    return firsts, twins
+
+
+def _messages_stored(sends: list[_Send]) -> dict[tuple[int, str], Message]:
+    """The messages already stored under these sends' (sender, client_id)."""
     keys = list({(s.request.sender.pk, s.client_id) for s in sends})
     # The pairs themselves, each one probe of the (sender, client_id) index: with two IN
     # lists the planner reads every message of the senders and filters them.
@@ -334,19 +358,7 @@ def _without_repeats(sends: list[_Send], outcomes: list) -> tuple[list[_Send], l
         params,
         output_field=BooleanField(),
     )
-    existing = {(m.sender_id, m.client_id): m for m in Message.objects.filter(pairs)}
-    first: dict[tuple[int, str], int] = {}
-    fresh, twins = [], []
-    for send in sends:
-        key = (send.request.sender.pk, send.client_id)
-        if key in existing:
-            outcomes[send.index] = SendResult(existing[key], created=False)
-        elif key in first:
-            twins.append((send.index, first[key]))
-        else:
-            first[key] = send.index
-            fresh.append(send)
-    return fresh, twins
+    return {(m.sender_id, m.client_id): m for m in Message.objects.filter(pairs)}
 
 
 def _conversation_for_send(*, sender: User, conversation_id: Any, to_user_id: Any, app: str) -> Conversation:
@@ -450,32 +462,40 @@ def _messages_store(sends: list[_Send]) -> None:
 
     Each message takes the next seq of its conversation, in the order of the batch: seqs
     stay gap-free, and a failed batch gives its numbers back. The conversations' rows are
-    locked in id order, so that two batches never wait on each other in a circle. A send
-    whose conversation is gone by now is left without a message.
+    locked in id order, so that two batches never wait on each other in a circle. A
+    send whose (sender, client_id) is stored already gets that message instead
+    (``created`` False); one whose conversation is gone by now is left without one.
     """
     now = timezone.now()
     if connection.vendor == "postgresql":
         # One statement, which commits on its own where no transaction is open (a
         # savepoint inside one, so that a failure leaves the caller's transaction usable).
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
-            stored = _messages_insert_postgresql(sends, now)
-            _messages_publish_on_commit(stored)
+            _messages_insert_postgresql(sends, now)
+            _messages_publish_on_commit([send for send in sends if send.message is not None and send.created])
         return
     with transaction.atomic():
-        ids = sorted({send.conversation.pk for send in sends})
+        stored = _messages_stored(sends)
+        fresh = []
+        for send in sends:
+            send.message = stored.get((send.request.sender.pk, send.client_id))
+            send.created = send.message is None
+            if send.created:
+                fresh.append(send)
+        ids = sorted({send.conversation.pk for send in fresh})
         last_seq = dict(
             Conversation.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "last_seq")
         )
-        stored = [send for send in sends if send.conversation.pk in last_seq]
+        fresh = [send for send in fresh if send.conversation.pk in last_seq]
+        if not fresh:
+            return
         read: dict[tuple[int, int], int] = {}
-        for send in stored:
+        for send in fresh:
             conversation_id = send.conversation.pk
             last_seq[conversation_id] += 1
             send.message = _message_for(send, seq=last_seq[conversation_id], now=now)
             read[(conversation_id, send.request.sender.pk)] = last_seq[conversation_id]
-        if not stored:
-            return
-        Message.objects.bulk_create([send.message for send in stored])
+        Message.objects.bulk_create([send.message for send in fresh])
         _rows_update(
             Conversation, {"last_seq": "column2"}, "id = v.column1", [(pk, seq) for pk, seq in last_seq.items()],
             also={"last_message_at": now},
@@ -487,7 +507,7 @@ def _messages_store(sends: list[_Send]) -> None:
             "conversation_id = v.column1 AND t.user_id = v.column2",
             [(c, u, seq) for (c, u), seq in read.items()],
         )
-        _messages_publish_on_commit(stored)
+        _messages_publish_on_commit(fresh)
 
 
 def _message_for(send: _Send, *, seq: int, now) -> Message:
@@ -502,73 +522,74 @@ def _message_for(send: _Send, *, seq: int, now) -> Message:
     )
 
 
-def _messages_insert_postgresql(sends: list[_Send], now) -> list[_Send]:
-    """:func:`_messages_store`'s writes as one statement on PostgreSQL: lock the
-    conversations in id order, move each one's ``last_seq`` on by its number of messages,
-    insert the messages numbered from where it stood, and move each sender's read
-    position to their last message. One round trip for the batch, and no BEGIN or COMMIT
-    of its own; the sends that were stored (all of them, unless a conversation is gone)."""
+def _messages_insert_postgresql(sends: list[_Send], now) -> None:
+    """:func:`_messages_store`'s writes as one statement on PostgreSQL, one round trip
+    with no BEGIN or COMMIT of its own: leave out the sends stored already, lock the
+    conversations in id order, move each one's ``last_seq`` on by its number of new
+    messages, insert those numbered from where it stood, and move each sender's read
+    position to their last message. It answers with the new messages and the stored
+    ones (which it does not see itself insert, so a repeat is never both)."""
     quote = connection.ops.quote_name
     conversation_table = quote(Conversation._meta.db_table)
     message_table = quote(Message._meta.db_table)
     member_table = quote(ConversationMember._meta.db_table)
     encoder = Message._meta.get_field("body").encoder
-    # Each message's place among its conversation's messages in the batch (1, 2, …), and
-    # each sender's last place in each conversation.
-    place: collections.Counter[int] = collections.Counter()
-    rows, read = [], {}
-    for send in sends:
-        conversation_id, sender_id = send.conversation.pk, send.request.sender.pk
-        place[conversation_id] += 1
-        rows.append((conversation_id, place[conversation_id], sender_id, send.request.app,
-                     json.dumps(send.body, cls=encoder), send.client_id))  # fmt: skip
-        read[(conversation_id, sender_id)] = place[conversation_id]
-    batch, batch_params = _rows_table(rows, ("bigint", "integer", "bigint", "text", "text", "text"))
-    readers, readers_params = _rows_table([(*key, last) for key, last in read.items()], ("bigint", "bigint", "integer"))
+    rows = [
+        (place, send.conversation.pk, send.request.sender.pk, send.request.app,
+         json.dumps(send.body, cls=encoder), send.client_id)
+        for place, send in enumerate(sends)
+    ]  # fmt: skip
+    batch, params = _rows_table(rows, ("integer", "bigint", "bigint", "text", "text", "text"))
     sql = f"""
         WITH batch AS (SELECT * FROM {batch}),
+        fresh AS (
+            SELECT b.*, row_number() OVER (PARTITION BY b.column2 ORDER BY b.column1) AS place
+            FROM batch AS b
+            WHERE NOT EXISTS (SELECT FROM {message_table} AS m WHERE m.sender_id = b.column3 AND m.client_id = b.column6)
+        ),
         locked AS MATERIALIZED (
-            SELECT id FROM {conversation_table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE
+            SELECT id FROM {conversation_table} WHERE id IN (SELECT column2 FROM fresh) ORDER BY id FOR UPDATE
         ),
         bumped AS (
             UPDATE {conversation_table} AS c
             SET last_seq = c.last_seq + n.count, last_message_at = %s
-            FROM (SELECT column1 AS id, count(*) AS count FROM batch GROUP BY column1) AS n, locked
+            FROM (SELECT column2 AS id, count(*) AS count FROM fresh GROUP BY column2) AS n, locked
             WHERE c.id = n.id AND locked.id = n.id
             RETURNING c.id, c.last_seq - n.count AS base
+        ),
+        numbered AS (
+            SELECT f.*, bumped.base + f.place AS seq FROM fresh AS f JOIN bumped ON bumped.id = f.column2
         ),
         stored AS (
             INSERT INTO {message_table}
                 (conversation_id, seq, sender_id, app, body, client_id, created_at, edited_at, recalled_at)
-            SELECT b.column1, bumped.base + b.column2, b.column3, b.column4, b.column5::jsonb, b.column6, %s, NULL, NULL
-            FROM batch AS b JOIN bumped ON bumped.id = b.column1
-            RETURNING id, conversation_id, seq
+            SELECT column2, seq, column3, column4, column5::jsonb, column6, %s, NULL, NULL FROM numbered
+            RETURNING id, seq, sender_id, client_id
         ),
         read AS (
-            UPDATE {member_table} AS m SET last_read_seq = bumped.base + v.column3
-            FROM {readers}, bumped
-            WHERE m.conversation_id = v.column1 AND m.user_id = v.column2 AND bumped.id = v.column1
+            UPDATE {member_table} AS m SET last_read_seq = r.seq
+            FROM (SELECT column2, column3, max(seq) AS seq FROM numbered GROUP BY column2, column3) AS r
+            WHERE m.conversation_id = r.column2 AND m.user_id = r.column3
         )
-        SELECT stored.id, stored.conversation_id, stored.seq, bumped.base
-        FROM stored JOIN bumped ON bumped.id = stored.conversation_id
+        SELECT id, seq, sender_id, client_id, true FROM stored
+        UNION ALL
+        SELECT m.id, m.seq, m.sender_id, m.client_id, false
+        FROM {message_table} AS m JOIN batch AS b ON m.sender_id = b.column3 AND m.client_id = b.column6
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*batch_params, sorted(place), now, now, *readers_params])
-        returned = cursor.fetchall()
-    ids = {(conversation_id, seq): pk for pk, conversation_id, seq, _base in returned}
-    base = {conversation_id: base for _pk, conversation_id, _seq, base in returned}
-    place.clear()
-    stored = []
+        cursor.execute(sql, [*params, now, now])
+        returned = {(sender_id, client_id): (pk, seq, created) for pk, seq, sender_id, client_id, created in cursor.fetchall()}
+    repeated = Message.objects.in_bulk([pk for pk, _seq, created in returned.values() if not created])
     for send in sends:
-        conversation_id = send.conversation.pk
-        place[conversation_id] += 1
-        if conversation_id not in base:
+        pk, seq, send.created = returned.get((send.request.sender.pk, send.client_id), (None, None, True))
+        if pk is None:
             continue
-        send.message = message = _message_for(send, seq=base[conversation_id] + place[conversation_id], now=now)
-        message.pk = ids[(conversation_id, message.seq)]
-        message._state.adding, message._state.db = False, connection.alias
-        stored.append(send)
-    return stored
+        if send.created:
+            send.message = message = _message_for(send, seq=seq, now=now)
+            message.pk = pk
+            message._state.adding, message._state.db = False, connection.alias
+        else:
+            send.message = repeated[pk]
 
 
 def _rows_update(model, columns: dict[str, str], match: str, rows: list[tuple[int, ...]], also=None) -> None:
@@ -622,22 +643,10 @@ def _messages_publish_on_commit(sends: list[_Send]) -> None:
             transaction.on_commit(functools.partial(send.handler.on_stored, send.message), robust=True)
 
 
-def _message_store_one(send: _Send) -> SendResult | ApplicationError:
-    """One message on its own; if its client_id raced in first elsewhere, that one."""
-    try:
-        _messages_store([send])
-    except IntegrityError:
-        existing = Message.objects.filter(sender=send.request.sender, client_id=send.client_id).first()
-        if existing is None:
-            raise
-        return SendResult(existing, created=False)
-    return _stored_outcome(send)
-
-
 def _stored_outcome(send: _Send) -> SendResult | ApplicationError:
     if send.message is None:  # its conversation was deleted while the batch was on its way
         return ApplicationError(_("No such conversation."), code="not_found")
-    return SendResult(send.message, created=True)
+    return SendResult(send.message, created=send.created)
 
 
 def _message_for_author(*, user: User, message_id: Any, window_seconds: int) -> Message:
