@@ -11,7 +11,9 @@ in its own, the way django-oauth-toolkit swaps its validator.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -337,15 +339,40 @@ class RulePolicy:
 MAX_KNOWN_PEOPLE = 50_000
 
 
+_pinned = threading.local()
+
+
 def policy_version() -> int | None:
     """The policy version (contacts migration 0002): changed by every write to
-    departments, memberships and visibility rules; None on a database without it."""
+    departments, memberships and visibility rules, and to what a send's checks read
+    (messaging migration 0003); None on a database without it. Inside
+    :func:`one_policy_version`, the value read when it began."""
+    pinned = getattr(_pinned, "version", _NOT_PINNED)
+    if pinned is not _NOT_PINNED:
+        return pinned
     if connection.vendor not in ("postgresql", "sqlite"):
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT version FROM contacts_policy_version WHERE id = 1")
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+_NOT_PINNED = object()
+
+
+@contextlib.contextmanager
+def one_policy_version():
+    """Read the policy version once for everything this thread decides inside: the checks
+    of one batch of sends share one read (what they then read is at least as new)."""
+    if getattr(_pinned, "version", _NOT_PINNED) is not _NOT_PINNED:
+        yield
+        return
+    _pinned.version = policy_version()
+    try:
+        yield
+    finally:
+        del _pinned.version
 
 
 @functools.cache

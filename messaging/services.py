@@ -27,6 +27,7 @@ from .frames import message_frame, message_update_frame
 from .models import Connection, Conversation, ConversationMember, Message
 from .realtime import event, publish_many, publish_on_commit
 from .registry import AppHandler, app_handlers, conversation_permitted_by_app
+from .send_cache import send_cache
 from .selectors import conversation_access, conversation_member_ids, last_message_id_for_user
 
 MAX_BODY_BYTES = 64 * 1024
@@ -368,9 +369,11 @@ def _conversation_for_send(*, sender: User, conversation_id: Any, to_user_id: An
     return target.conversation
 
 
+@policy.one_policy_version()
 def _targets_resolve(targets: list[_Target]) -> list[_Target]:
     """Each target's conversation and audience (the members' ids), or why its sender may
-    not write there; the checks of all of them share their queries.
+    not write there; the checks of all of them share their queries, and what they read
+    is kept by the worker while the policy version stays (``messaging.send_cache``).
 
     - ``to``: the person must be active and not the sender, and the two may talk (or the
       app permits it); their direct conversation is created on first use.
@@ -392,19 +395,14 @@ def _targets_resolve(targets: list[_Target]) -> list[_Target]:
         except ApplicationError as error:
             target.error = error
 
-    conversations = Conversation.objects.in_bulk({t.conversation_id for t in by_id})
-    members: dict[int, list[int]] = {}
-    for conversation_id, user_id in ConversationMember.objects.filter(
-        conversation_id__in=conversations
-    ).values_list("conversation_id", "user_id"):
-        members.setdefault(conversation_id, []).append(user_id)
+    conversations = send_cache.conversations(t.conversation_id for t in by_id)
     others: dict[int, int] = {}
     for target in by_id:
-        conversation = conversations.get(target.conversation_id)
-        if conversation is None or target.sender.pk not in members.get(conversation.pk, ()):
+        conversation, members = conversations.get(target.conversation_id, (None, ()))
+        if conversation is None or target.sender.pk not in members:
             target.error = ApplicationError(_("No such conversation."), code="not_found")
             continue
-        target.conversation, target.audience = conversation, members[conversation.pk]
+        target.conversation, target.audience = conversation, members
         if conversation.kind == Conversation.Kind.DIRECT:
             other_id = next((m for m in target.audience if m != target.sender.pk), None)
             if other_id is None:
@@ -412,7 +410,7 @@ def _targets_resolve(targets: list[_Target]) -> list[_Target]:
             else:
                 others[id(target)] = other_id
 
-    people = User.objects.in_bulk({t.to_user_id for t in by_person} | set(others.values()))
+    people = send_cache.users({t.to_user_id for t in by_person} | set(others.values()))
     for target in by_person:
         other = people.get(target.to_user_id)
         if other is None or not other.is_active:
@@ -442,7 +440,7 @@ def _targets_resolve(targets: list[_Target]) -> list[_Target]:
 
     wanted = [t for t in by_person if t.error is None]
     keys = {Conversation.direct_key_for(t.sender.pk, t.other.pk) for t in wanted}
-    existing = Conversation.objects.filter(direct_key__in=keys).in_bulk(field_name="direct_key")
+    existing = send_cache.direct(keys)
     for target in wanted:
         key = Conversation.direct_key_for(target.sender.pk, target.other.pk)
         if key not in existing:

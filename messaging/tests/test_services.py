@@ -25,15 +25,24 @@ def test_send_path_query_count(demo):
     # The writes are one statement on PostgreSQL (in a savepoint here, as a test runs in a
     # transaction); elsewhere the repeat check, the lock, the insert and two updates.
     writes = 3 if connection.vendor == "postgresql" else 7
-    # A group send: the conversation, its members, the writes.
-    with CaptureQueriesContext(connection) as queries:
-        send(demo["alice"], conversation_id=group.pk)
-    assert len(queries) <= 2 + writes, [q["sql"] for q in queries]
-    # A direct send re-checks that the two may still talk: the other person, the policy
-    # version (the policy knows them both by now).
-    with CaptureQueriesContext(connection) as queries:
-        send(demo["alice"], conversation_id=first.conversation_id)
-    assert len(queries) <= 4 + writes, [q["sql"] for q in queries]
+
+    def queries_for(**target):
+        with CaptureQueriesContext(connection) as queries:
+            send(demo["alice"], **target)
+        return [q["sql"] for q in queries]
+
+    # New to the worker (the group's members moved the policy version, so everything is):
+    # the version, the conversation, its members, the writes.
+    assert len(queries_for(conversation_id=group.pk)) <= 3 + writes
+    # A direct one re-checks that the two may still talk: the version, the conversation,
+    # its members, the other person, and the policy's reads of the two.
+    assert len(queries_for(conversation_id=first.conversation_id)) <= 8 + writes
+    queries_for(to_user_id=demo["bob"].pk)  # the direct conversation by its two people
+    # Known, while the version stays: the version and the writes.
+    for target in [{"conversation_id": group.pk}, {"conversation_id": first.conversation_id}, {"to_user_id": demo["bob"].pk}]:
+        sql = queries_for(**target)
+        assert len(sql) == 1 + writes, sql
+        assert "contacts_policy_version" in sql[0]
 
 
 # A send is stored inside its caller's transaction (in a savepoint) or, from a socket, on
@@ -147,7 +156,9 @@ def test_a_batch_of_sends_takes_as_many_queries_as_two(pairs):
     everyone = queries_for([request(a, to_user_id=b.pk) for a, b in pairs] + [request(b, to_user_id=a.pk) for a, b in pairs])
     assert everyone == two
     by_id = [request(a, conversation_id=Conversation.objects.get(direct_key=Conversation.direct_key_for(a.pk, b.pk)).pk) for a, b in pairs]
-    assert queries_for(by_id) == queries_for([request(r.sender, conversation_id=r.conversation_id) for r in by_id[:2]])
+    # (Two new to the worker first, then all: the others are new, the two are known.)
+    two = queries_for([request(r.sender, conversation_id=r.conversation_id) for r in by_id[:2]])
+    assert queries_for(by_id) == two
 
 
 @either_way
