@@ -10,6 +10,8 @@ random 64-bit number.
 
 from django.db import migrations
 
+from imsite.vendor_sql import run_sql_for_vendor
+
 TABLES = [
     "contacts_department",
     "contacts_membership",
@@ -67,25 +69,14 @@ SQLITE_REVERSE = [
 ]
 
 
-def create(apps, schema_editor):
-    _execute(schema_editor, {"postgresql": POSTGRESQL, "sqlite": SQLITE})
-
-
-def drop(apps, schema_editor):
-    _execute(schema_editor, {"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE})
-
-
-def _execute(schema_editor, by_vendor):
-    # Another database has no version table: the policy is then read afresh every time.
-    for sql in by_vendor.get(schema_editor.connection.vendor, []):
-        schema_editor.execute(sql)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("contacts", "0001_initial"),
     ]
 
     operations = [
-        migrations.RunPython(create, drop),
+        # On another database nothing: the policy is then read afresh every time.
+        run_sql_for_vendor(
+            {"postgresql": POSTGRESQL, "sqlite": SQLITE}, {"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE}
+        ),
     ]

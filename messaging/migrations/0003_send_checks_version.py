@@ -8,6 +8,8 @@ other fields change nothing here, so every message and login leaves the version 
 
 from django.db import migrations
 
+from imsite.vendor_sql import run_sql_for_vendor
+
 # (table, the event a PostgreSQL statement-level trigger fires on)
 POSTGRESQL_STATEMENT_TRIGGERS = [
     ("accounts_user", "DELETE OR TRUNCATE"),
@@ -56,20 +58,6 @@ SQLITE = [
 SQLITE_REVERSE = [f"DROP TRIGGER {name}" for name, _table, _event, _condition in SQLITE_TRIGGERS]
 
 
-def create(apps, schema_editor):
-    _execute(schema_editor, {"postgresql": POSTGRESQL, "sqlite": SQLITE})
-
-
-def drop(apps, schema_editor):
-    _execute(schema_editor, {"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE})
-
-
-def _execute(schema_editor, by_vendor):
-    # Another database has no version: a send's checks then read everything every time.
-    for sql in by_vendor.get(schema_editor.connection.vendor, []):
-        schema_editor.execute(sql)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_service_accounts"),
@@ -78,5 +66,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create, drop),
+        # On another database nothing: a send's checks then read everything every time.
+        run_sql_for_vendor(
+            {"postgresql": POSTGRESQL, "sqlite": SQLITE}, {"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE}
+        ),
     ]
