@@ -520,18 +520,31 @@ def _message_for(send: _Send, *, seq: int, now) -> Message:
     )
 
 
+_MESSAGE_COLUMNS = ["id", "seq", "sender_id", "client_id", "conversation_id", "app", "body", "created_at", "edited_at", "recalled_at"]
+
+
+def _message_from_row(row: tuple) -> Message:
+    """A Message from a row of :data:`_MESSAGE_COLUMNS`, as the ORM would load it."""
+    values = dict(zip(_MESSAGE_COLUMNS, row))
+    values["body"] = Message._meta.get_field("body").from_db_value(values["body"], None, connection)
+    message = Message(**values)
+    message._state.adding, message._state.db = False, connection.alias
+    return message
+
+
 def _messages_insert_postgresql(sends: list[_Send], now) -> None:
     """:func:`_messages_store`'s writes as one statement on PostgreSQL, one round trip
     with no BEGIN or COMMIT of its own: leave out the sends stored already, lock the
     conversations in id order, move each one's ``last_seq`` on by its number of new
     messages, insert those numbered from where it stood, and move each sender's read
     position to their last message. It answers with the new messages and the stored
-    ones (which it does not see itself insert, so a repeat is never both)."""
+    ones, whole (it does not see itself insert, so a repeat is never both)."""
     quote = connection.ops.quote_name
     conversation_table = quote(Conversation._meta.db_table)
     message_table = quote(Message._meta.db_table)
     member_table = quote(ConversationMember._meta.db_table)
     encoder = Message._meta.get_field("body").encoder
+    columns = ", ".join(_MESSAGE_COLUMNS)
     rows = [
         (place, send.conversation.pk, send.request.sender.pk, send.request.app,
          json.dumps(send.body, cls=encoder), send.client_id)
@@ -562,32 +575,27 @@ def _messages_insert_postgresql(sends: list[_Send], now) -> None:
             INSERT INTO {message_table}
                 (conversation_id, seq, sender_id, app, body, client_id, created_at, edited_at, recalled_at)
             SELECT column2, seq, column3, column4, column5::jsonb, column6, %s, NULL, NULL FROM numbered
-            RETURNING id, seq, sender_id, client_id
+            RETURNING {columns}
         ),
         read AS (
             UPDATE {member_table} AS m SET last_read_seq = r.seq
             FROM (SELECT column2, column3, max(seq) AS seq FROM numbered GROUP BY column2, column3) AS r
             WHERE m.conversation_id = r.column2 AND m.user_id = r.column3
         )
-        SELECT id, seq, sender_id, client_id, true FROM stored
+        SELECT true, {columns} FROM stored
         UNION ALL
-        SELECT m.id, m.seq, m.sender_id, m.client_id, false
+        SELECT false, {", ".join(f"m.{name}" for name in columns.split(", "))}
         FROM {message_table} AS m JOIN batch AS b ON m.sender_id = b.column3 AND m.client_id = b.column6
     """
+    # Whole rows come back, so that nothing is left to read once the statement (which
+    # may have committed already) has stored the batch.
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, now, now])
-        returned = {(sender_id, client_id): (pk, seq, created) for pk, seq, sender_id, client_id, created in cursor.fetchall()}
-    repeated = Message.objects.in_bulk([pk for pk, _seq, created in returned.values() if not created])
+        returned = {(row[3], row[4]): row for row in cursor.fetchall()}
     for send in sends:
-        pk, seq, send.created = returned.get((send.request.sender.pk, send.client_id), (None, None, True))
-        if pk is None:
-            continue
-        if send.created:
-            send.message = message = _message_for(send, seq=seq, now=now)
-            message.pk = pk
-            message._state.adding, message._state.db = False, connection.alias
-        else:
-            send.message = repeated[pk]
+        row = returned.get((send.request.sender.pk, send.client_id))
+        if row is not None:  # else its conversation is gone
+            send.created, send.message = row[0], _message_from_row(row[1:])
 
 
 def _rows_update(model, columns: dict[str, str], match: str, rows: list[tuple[int, ...]], also=None) -> None:

@@ -45,3 +45,23 @@ def test_a_killed_worker_is_started_again_and_a_stop_stops_both(tmp_path):
     assert "exited with status 137; starting it again" in errors
     time.sleep(0.2)
     assert not alive(second)
+
+
+def test_a_stop_while_waiting_to_start_again_is_not_lost(tmp_path):
+    """honcho signals the whole process group, so the stop may come during the second
+    between a worker's death and its restart: nothing is started after it."""
+    log = tmp_path / "starts"
+    worker = f"import os, time; open({str(log)!r}, 'a').write(f'{{os.getpid()}}\\n'); time.sleep(60)"
+    respawn = subprocess.Popen([str(RESPAWN), sys.executable, "-c", worker], stderr=subprocess.PIPE, text=True)
+    try:
+        [first] = started(log, 1)
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.3)  # within the second before it is started again
+        respawn.terminate()
+        respawn.communicate(timeout=10)
+    finally:
+        if respawn.poll() is None:
+            respawn.kill()
+    time.sleep(1.5)
+    assert respawn.returncode == 0
+    assert len(started(log, 1)) == 1  # not started again

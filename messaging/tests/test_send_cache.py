@@ -74,3 +74,26 @@ def test_messages_reading_and_signing_in_leave_the_version_alone(demo):
     alice.save()
     assert policy_version() == before
     assert Message.objects.filter(conversation_id=conversation_id).count() == 2
+
+
+def test_members_added_by_an_insert_that_ignores_conflicts_move_the_version(demo):
+    """On SQLite a trigger takes the conflict clause of the statement that fired it; the
+    department sync adds members with ``ignore_conflicts``, which must still count."""
+    alice, bob, dev_lead = demo["alice"], demo["bob"], demo["dev_lead"]
+    group = services.conversation_create_group(creator=alice, title="Standup", member_ids=[bob.pk])
+    send(alice, conversation_id=group.pk)
+    before = policy_version()
+    ConversationMember.objects.bulk_create([ConversationMember(conversation=group, user=dev_lead)], ignore_conflicts=True)
+    assert policy_version() != before
+    assert send(dev_lead, conversation_id=group.pk).created
+
+
+def test_beginning_a_direct_conversation_leaves_the_version_alone(demo):
+    """Its two members come with it, so no worker can have kept it without them; a group's
+    members moving the version is what the tests above rely on."""
+    before = policy_version()
+    conversation_id = send(demo["alice"], to_user_id=demo["bob"].pk).message.conversation_id
+    assert Conversation.objects.get(pk=conversation_id).kind == Conversation.Kind.DIRECT
+    assert policy_version() == before
+    services.conversation_create_group(creator=demo["alice"], title="Team", member_ids=[demo["bob"].pk])
+    assert policy_version() != before

@@ -152,8 +152,12 @@ def test_a_batch_of_sends_takes_as_many_queries_as_two(pairs):
         assert all(isinstance(o, services.SendResult) and o.created for o in outcomes), outcomes
         return len(queries)
 
-    two = queries_for([request(a, to_user_id=b.pk) for a, b in pairs[:2]])
-    everyone = queries_for([request(a, to_user_id=b.pk) for a, b in pairs] + [request(b, to_user_id=a.pk) for a, b in pairs])
+    def both_ways(some):
+        return [request(a, to_user_id=b.pk) for a, b in some] + [request(b, to_user_id=a.pk) for a, b in some]
+
+    # (Two pairs new to the worker's cache first, then all: the others are new, the two known.)
+    two = queries_for(both_ways(pairs[:2]))
+    everyone = queries_for(both_ways(pairs))
     assert everyone == two
     by_id = [request(a, conversation_id=Conversation.objects.get(direct_key=Conversation.direct_key_for(a.pk, b.pk)).pk) for a, b in pairs]
     # (Two new to the worker first, then all: the others are new, the two are known.)
