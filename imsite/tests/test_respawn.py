@@ -29,10 +29,15 @@ def alive(pid: int) -> bool:
     return True
 
 
-def test_a_killed_worker_is_started_again_and_a_stop_stops_both(tmp_path):
+def respawned(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """respawn running a worker that writes its pid to a log each time it starts."""
     log = tmp_path / "starts"
     worker = f"import os, time; open({str(log)!r}, 'a').write(f'{{os.getpid()}}\\n'); time.sleep(60)"
-    respawn = subprocess.Popen([str(RESPAWN), sys.executable, "-c", worker], stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([str(RESPAWN), sys.executable, "-c", worker], stderr=subprocess.PIPE, text=True), log
+
+
+def test_a_killed_worker_is_started_again_and_a_stop_stops_both(tmp_path):
+    respawn, log = respawned(tmp_path)
     try:
         [first] = started(log, 1)
         os.kill(first, signal.SIGKILL)
@@ -50,9 +55,7 @@ def test_a_killed_worker_is_started_again_and_a_stop_stops_both(tmp_path):
 def test_a_stop_while_waiting_to_start_again_is_not_lost(tmp_path):
     """honcho signals the whole process group, so the stop may come during the second
     between a worker's death and its restart: nothing is started after it."""
-    log = tmp_path / "starts"
-    worker = f"import os, time; open({str(log)!r}, 'a').write(f'{{os.getpid()}}\\n'); time.sleep(60)"
-    respawn = subprocess.Popen([str(RESPAWN), sys.executable, "-c", worker], stderr=subprocess.PIPE, text=True)
+    respawn, log = respawned(tmp_path)
     try:
         [first] = started(log, 1)
         os.kill(first, signal.SIGKILL)
