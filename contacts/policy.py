@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -96,21 +98,17 @@ class RulePolicy:
 
     # --- loading -------------------------------------------------------------------------
     def __init__(self) -> None:
-        # (policy version, {user id: (departments, is_manager, grants)}): what _people read,
-        # kept while the version stays. The version changes with every write to the
-        # tables it comes from (contacts migration 0002), so an entry is never stale.
-        self._known: tuple[int | None, dict[int, tuple[list[Department], bool, list[Grant]]]] = (None, {})
+        # {user id: (departments, is_manager, grants)}: what _people read, kept while the
+        # version stays. The version changes with every write to the tables it comes
+        # from (contacts migration 0002), so an entry is never stale.
+        self._known: KeptUnderVersion[dict[int, tuple[list[Department], bool, list[Grant]]]] = KeptUnderVersion(
+            dict, MAX_KNOWN_PEOPLE
+        )
 
     def _people(self, users: list[User]) -> dict[int, Person]:
         """Departments and grants of a few users: one query when they are known at the
         current policy version, three more for those who are not, whatever their number."""
-        version = policy_version()
-        known_version, known = self._known
-        if version is None:
-            known = {}
-        elif known_version != version or len(known) > MAX_KNOWN_PEOPLE:
-            known = {}
-            self._known = (version, known)
+        known = self._known.current()
         missing = [u.pk for u in users if u.pk not in known]
         if missing:
             # Read after the version, so what is read is at least as new as the version.
@@ -338,8 +336,11 @@ class RulePolicy:
 # Past this many people a worker's policy cache starts again.
 MAX_KNOWN_PEOPLE = 50_000
 
+Kept = TypeVar("Kept", bound=Sized)
+
 
 _pinned = threading.local()
+_NOT_PINNED = object()
 
 
 def policy_version() -> int | None:
@@ -358,9 +359,6 @@ def policy_version() -> int | None:
     return row[0] if row else None
 
 
-_NOT_PINNED = object()
-
-
 @contextlib.contextmanager
 def one_policy_version():
     """Read the policy version once for everything this thread decides inside: the checks
@@ -373,6 +371,25 @@ def one_policy_version():
         yield
     finally:
         del _pinned.version
+
+
+class KeptUnderVersion(Generic[Kept]):
+    """What a worker keeps while the policy version stays: :meth:`current` is it, or a new
+    one (``make()``) when the version has moved, the kept one has grown past
+    ``max_size`` entries, or the database has no version. Whatever is read into it after
+    ``current()`` is at least as new as the version it is kept under."""
+
+    def __init__(self, make: Callable[[], Kept], max_size: int) -> None:
+        self.make, self.max_size = make, max_size
+        self._kept: tuple[int | None, Kept] = (None, make())
+
+    def current(self) -> Kept:
+        version = policy_version()
+        kept_version, kept = self._kept
+        if version is None or kept_version != version or len(kept) > self.max_size:
+            kept = self.make()
+            self._kept = (version, kept)
+        return kept
 
 
 @functools.cache

@@ -146,7 +146,7 @@ def publish_many(events: list[tuple[Iterable[int], dict[str, Any]]]) -> None:
     database thread they go to the event loop in one hand-over, and this thread moves on
     to the next request without waiting for them."""
     # Each audience is read once here (it may be any iterable) and deduplicated on the loop.
-    events = [(ids, message) for ids, message in ((list(user_ids), message) for user_ids, message in events) if ids]
+    events = [(ids, message) for user_ids, message in events if (ids := list(user_ids))]
     if not events:
         return
     now = time.time()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from accounts.models import User
-from contacts.policy import policy_version
+from contacts.policy import KeptUnderVersion
 
 from .models import Conversation, ConversationMember
 
@@ -37,20 +37,12 @@ class _Known:
 
 class SendCache:
     def __init__(self) -> None:
-        self._known: tuple[int | None, _Known] = (None, _Known())
-
-    def _current(self) -> _Known:
-        version = policy_version()
-        known_version, known = self._known
-        if version is None or known_version != version or len(known) > MAX_KNOWN:
-            known = _Known()
-            self._known = (version, known)
-        return known
+        self._known = KeptUnderVersion(_Known, MAX_KNOWN)
 
     def users(self, ids: Iterable[int]) -> dict[int, User]:
         """The users of these ids that exist, active or not."""
         ids = set(ids)
-        known = self._current().users
+        known = self._known.current().users
         missing = ids - known.keys()
         if missing:
             known.update(User.objects.in_bulk(missing))
@@ -59,7 +51,7 @@ class SendCache:
     def conversations(self, ids: Iterable[int]) -> dict[int, tuple[Conversation, list[int]]]:
         """The conversations of these ids that exist, each with its members' ids."""
         ids = set(ids)
-        known = self._current().conversations
+        known = self._known.current().conversations
         missing = ids - known.keys()
         if missing:
             found = Conversation.objects.in_bulk(missing)
@@ -74,7 +66,7 @@ class SendCache:
     def direct(self, keys: Iterable[str]) -> dict[str, Conversation]:
         """The direct conversations of these keys that exist."""
         keys = set(keys)
-        known = self._current().direct
+        known = self._known.current().direct
         missing = keys - known.keys()
         if missing:
             known.update(Conversation.objects.filter(direct_key__in=missing).in_bulk(field_name="direct_key"))

@@ -584,7 +584,7 @@ def _messages_insert_postgresql(sends: list[_Send], now) -> None:
         )
         SELECT true, {columns} FROM stored
         UNION ALL
-        SELECT false, {", ".join(f"m.{name}" for name in columns.split(", "))}
+        SELECT false, {", ".join(f"m.{name}" for name in _MESSAGE_COLUMNS)}
         FROM {message_table} AS m JOIN batch AS b ON m.sender_id = b.column3 AND m.client_id = b.column6
     """
     # Whole rows come back, so that nothing is left to read once the statement (which
