@@ -25,6 +25,12 @@ from .schemas import ENTERPRISE_USER, GROUP, USER
 KNOWN_SCHEMAS = {urn.lower(): urn for urn in (USER, ENTERPRISE_USER, GROUP)}
 COMPARE_OPS = {"eq", "ne", "co", "sw", "ew", "gt", "lt", "ge", "le"}
 MAX_FILTER_LENGTH = 2000
+# The parser, the database conditions and value-filter matching all recurse along the
+# tree, so its height is bounded with the length: groups (parentheses, ``not ( … )``,
+# value filters) nest at most MAX_FILTER_DEPTH deep, and at most MAX_FILTER_TERMS
+# comparisons are joined by ``and``/``or``. Identity providers send one or two terms.
+MAX_FILTER_DEPTH = 20
+MAX_FILTER_TERMS = 50
 
 _NAME = r"[A-Za-z$][\w$-]*"
 _ATTR = re.compile(rf"(?P<attr>{_NAME})(?:\.(?P<sub>{_NAME}))?")
@@ -140,6 +146,8 @@ class _Parser:
             raise ScimError("The filter is too long.", scim_type="invalidFilter")
         self.tokens = _tokens(text)
         self.position = 0
+        self.depth = 0
+        self.terms = 0
 
     def fail(self, detail: str):
         raise ScimError(detail, scim_type="invalidFilter")
@@ -162,6 +170,16 @@ class _Parser:
         kind, value = self.take()
         if (kind, value) != ("punct", punct):
             self.fail(f"Expected {punct!r} in the filter, found {value!r}.")
+
+    def group(self, close: str, *, inside_value_path: bool) -> Node:
+        """A filter up to ``close``, one level deeper than the caller's."""
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            self.fail(f"The filter nests deeper than {MAX_FILTER_DEPTH} levels.")
+        node = self.or_(inside_value_path=inside_value_path)
+        self.expect(close)
+        self.depth -= 1
+        return node
 
     def parse(self) -> Node:
         if not self.tokens:
@@ -189,15 +207,14 @@ class _Parser:
         kind, value = self.take()
         if kind == "word" and value.lower() == "not":
             self.expect("(")
-            node = self.or_(inside_value_path=inside_value_path)
-            self.expect(")")
-            return Not(node)
+            return Not(self.group(")", inside_value_path=inside_value_path))
         if (kind, value) == ("punct", "("):
-            node = self.or_(inside_value_path=inside_value_path)
-            self.expect(")")
-            return node
+            return self.group(")", inside_value_path=inside_value_path)
         if kind != "word" or value.lower() in COMPARE_OPS | {"and", "or", "pr"}:
             self.fail(f"Expected an attribute in the filter, found {value!r}.")
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            self.fail(f"The filter has more than {MAX_FILTER_TERMS} terms.")
         path = parse_attr_path(value, scim_type="invalidFilter")
         if path.attr is None:
             self.fail(f"{value!r} is a schema, not an attribute.")
@@ -206,9 +223,7 @@ class _Parser:
             if inside_value_path or path.sub:
                 self.fail("A value filter cannot be nested or follow a sub-attribute.")
             self.take()
-            node = self.or_(inside_value_path=True)
-            self.expect("]")
-            return ValuePath(path, node)
+            return ValuePath(path, self.group("]", inside_value_path=True))
         op_kind, op = self.take()
         op = op.lower()
         if op_kind != "word" or op not in COMPARE_OPS | {"pr"}:

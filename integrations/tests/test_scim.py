@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.services import token_issue_for_user
 from contacts.models import Department, Membership
 from integrations import services as integration_services
+from integrations.scim.filters import MAX_FILTER_DEPTH, MAX_FILTER_TERMS
 from integrations.scim.schemas import ENTERPRISE_USER, ERROR, GROUP, LIST_RESPONSE, PATCH_OP, USER
 from messaging.models import Conversation
 
@@ -377,6 +378,45 @@ BAD_FILTERS = [
 @pytest.mark.parametrize("bad", BAD_FILTERS)
 def test_a_bad_filter_is_invalid_filter(scim, bad):
     scim_error(scim.query("Users", filter=bad), 400, "invalidFilter")
+
+
+# Nested hundreds deep, a filter would exhaust the parser's recursion: each is refused
+# like any other bad filter, with a detail that says which bound it passed.
+DEEP = 350  # within the filter's length, so that the depth is what refuses it
+FILTERS_BEYOND_BOUNDS = [
+    ("(" * DEEP + 'userName eq "x"' + ")" * DEEP, "nests deeper"),
+    ("not(" * DEEP + 'userName eq "x"' + ")" * DEEP, "nests deeper"),
+    ('emails[value eq "x" and ' + "(" * DEEP + 'type eq "work"' + ")" * DEEP + "]", "nests deeper"),
+    (" and ".join(["displayName pr"] * 100), "more than"),
+    (" or ".join(["(displayName pr and not(displayName pr))"] * 40), "more than"),
+    ('userName eq "x" and ' * 500 + 'userName eq "x"', "too long"),
+]
+
+
+@pytest.mark.parametrize("resource", ["Users", "Groups"])
+@pytest.mark.parametrize(("bad", "said"), FILTERS_BEYOND_BOUNDS)
+def test_a_filter_beyond_its_bounds_is_invalid_filter(scim, resource, bad, said):
+    body = scim_error(scim.query(resource, filter=bad), 400, "invalidFilter")
+    assert said in body["detail"]
+
+
+def test_filters_within_the_bounds_still_answer(scim, demo):
+    depth = MAX_FILTER_DEPTH - MAX_FILTER_DEPTH % 2  # an even number of nots cancel out
+    nested = "(" * depth + 'userName eq "alice"' + ")" * depth
+    assert scim.query("Users", filter=nested).json()["totalResults"] == 1
+    assert scim.query("Users", filter="not(" * depth + 'userName eq "alice"' + ")" * depth).json()["totalResults"] == 1
+    beyond = MAX_FILTER_DEPTH + 1
+    scim_error(scim.query("Users", filter="(" * beyond + "userName pr" + ")" * beyond), 400, "invalidFilter")
+    names = (["alice", "bob", "carol"] * MAX_FILTER_TERMS)[:MAX_FILTER_TERMS]
+    many = " or ".join(f'userName eq "{name}"' for name in names)
+    assert scim.query("Users", filter=many).json()["totalResults"] == 3
+
+
+def test_a_patch_path_beyond_the_bounds_is_invalid_path(scim, demo):
+    deep = "emails[" + "(" * DEEP + 'type eq "work"' + ")" * DEEP + "].value"
+    operation = {"op": "replace", "path": deep, "value": "x@y.example"}
+    body = scim_error(scim.patch(f"Users/{demo['alice'].pk}", [operation]), 400, "invalidPath")
+    assert "nests deeper" in body["detail"]
 
 
 def test_unknown_ids_and_endpoints_are_404(scim):
