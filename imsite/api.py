@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from oauth2_provider.models import AccessToken
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser as BaseJSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from imsite.errors import ApplicationError
+from imsite.errors import ApplicationError, contains_unstorable_text
 
 _CODE_BY_EXCEPTION: list[tuple[type[exceptions.APIException], str]] = [
     (exceptions.NotAuthenticated, "unauthenticated"),
@@ -74,6 +75,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(int(exc.wait))
     return response
+
+
+class JSONParser(BaseJSONParser):
+    """JSON whose every string can be stored: a lone UTF-16 surrogate (which JSON's
+    ``\\uXXXX`` escapes allow) is refused with ``400 invalid`` before any view sees it,
+    instead of failing later where the text is written."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        if contains_unstorable_text(data):
+            raise exceptions.ParseError(_("The request contains text that is not valid Unicode."))
+        return data
 
 
 class Pagination(LimitOffsetPagination):

@@ -49,11 +49,34 @@ def is_number(value: Any) -> bool:
 
 
 MAX_CLIENT_ID = 64
+# Ids and counts are stored as 64-bit integers; a larger number is refused, not a fault.
+MAX_NUMBER = 2**63 - 1
+
+
+def is_storable_text(value: str) -> bool:
+    """Whether a string can be stored and sent on: JSON lets a client write a lone UTF-16
+    surrogate (``"\\ud800"``), which no UTF-8 database, file or socket can take."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def contains_unstorable_text(value: Any) -> bool:
+    """Whether any string in a parsed JSON value (keys included) is not storable text."""
+    if isinstance(value, str):
+        return not is_storable_text(value)
+    if isinstance(value, dict):
+        return any(contains_unstorable_text(k) or contains_unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_unstorable_text(v) for v in value)
+    return False
 
 
 def require_client_id(value: Any) -> str:
     """A client's own name for a request (idempotency key), or an ``invalid`` error."""
-    if not isinstance(value, str) or not 1 <= len(value) <= MAX_CLIENT_ID:
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_CLIENT_ID or not is_storable_text(value):
         raise ApplicationError(
             _("client_id must be a string of 1 to %(n)d characters.") % {"n": MAX_CLIENT_ID}, code="invalid"
         )
@@ -62,6 +85,6 @@ def require_client_id(value: Any) -> str:
 
 def require_number(value: Any, field: str, *, minimum: int | None = None) -> int:
     """``value`` as an integer id or count from client input, or an ``invalid`` error."""
-    if not is_number(value) or (minimum is not None and value < minimum):
+    if not is_number(value) or not -MAX_NUMBER <= value <= MAX_NUMBER or (minimum is not None and value < minimum):
         raise ApplicationError(f"{field}: " + _("must be a whole number."), code="invalid")
     return value

@@ -349,6 +349,11 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "imsite.api.TokenScopePermission",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "imsite.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "imsite.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "imsite.api.Pagination",

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from django.db import InterfaceError, OperationalError
+
 from imsite.db import db
 
 from . import metrics, services
@@ -45,12 +47,7 @@ class SendQueue:
             while self.pending:
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
                 metrics.SEND_BATCH.observe(len(batch))
-                try:
-                    outcomes = await db(services.message_send_many)([request for request, _ in batch])
-                except Exception as error:
-                    # The database went away, say: each sender's frame fails as one send would.
-                    logger.warning("a batch of %d sends failed", len(batch), exc_info=True)
-                    outcomes = [error] * len(batch)
+                outcomes = await self._outcomes([request for request, _ in batch])
                 for (_request, future), outcome in zip(batch, outcomes):
                     if future.done():  # its connection went away meanwhile
                         continue
@@ -60,6 +57,25 @@ class SendQueue:
                         future.set_result(outcome)
         finally:
             self.writing = False
+
+    async def _outcomes(self, requests: list[SendRequest]) -> list[SendResult | Exception]:
+        try:
+            return await db(services.message_send_many)(requests)
+        except Exception as error:
+            if len(requests) == 1:
+                return [services.send_failure(error)]
+            # One send must never fail its neighbours: whatever went wrong, each is tried
+            # alone, so that only the guilty fail.
+            logger.warning("a batch of %d sends failed; trying each alone", len(requests), exc_info=True)
+            outcomes: list[SendResult | Exception] = []
+            for request in requests:
+                (outcome,) = await self._outcomes([request])
+                outcomes.append(outcome)
+                if isinstance(outcome, OperationalError | InterfaceError):
+                    # The database itself is away: the rest would only wait to fail too.
+                    outcomes += [outcome] * (len(requests) - len(outcomes))
+                    break
+            return outcomes
 
 
 _queue: SendQueue | None = None

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -40,13 +40,17 @@ class SendResult:
 
 
 def check_body(body: Any) -> dict[str, Any]:
-    """The transport's only look at a body: it is an object, and not too large."""
+    """The transport's only look at a body: an object of storable text, not too large."""
     if not isinstance(body, dict):
         raise ApplicationError(_("body must be a JSON object."), code="invalid")
+    try:
+        size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+    except UnicodeEncodeError:
+        # A lone surrogate: refused here, alone, before it can fail a batch's write.
+        raise ApplicationError(_("The message contains text that is not valid Unicode."), code="invalid") from None
     if _contains_nul(body):
         # PostgreSQL cannot store NUL characters in JSON.
         raise ApplicationError(_("The message contains a NUL character."), code="invalid")
-    size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
     if size > MAX_BODY_BYTES:
         raise ApplicationError(
             _("The message is too large (%(size)d bytes; at most %(max)d).")
@@ -252,8 +256,9 @@ def message_send(
 
 def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exception]:
     """:func:`message_send` for several messages, with one commit: each request's result,
-    or the error that refused it (an ApplicationError; an IntegrityError where its row
-    could not be stored). One refusal does not hold up the others.
+    or the error that refused it: an ApplicationError (``invalid`` for a row the
+    database refuses), or the database's own error where storing it failed for a reason
+    of ours. One refusal or failure does not hold up the others.
 
     Every request is checked as a single send is (membership, the visibility rules of a
     direct conversation, the app's own rules), but the checks of all of them share their
@@ -299,14 +304,14 @@ def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exceptio
     if ready:
         try:
             _messages_store(ready)
-        except IntegrityError:
-            # A client_id raced in on another worker: store them one by one, and where
-            # the other one stood first, it is the answer.
+        except Exception as failure:
+            # Whatever failed the batch (a client_id that raced in on another worker, a
+            # row the database refuses), the sends are stored one by one: only the
+            # guilty fail, and where another worker's send stood first, it is the answer.
             for send in ready:
-                try:
-                    _messages_store([send])
-                except IntegrityError as error:  # that one's own fault; the others stand
-                    outcomes[send.index] = error
+                error = failure if len(ready) == 1 else _message_store_alone(send)
+                if error is not None:
+                    outcomes[send.index] = send_failure(error)
     for send in ready:
         if outcomes[send.index] is None:
             outcomes[send.index] = _stored_outcome(send)
@@ -647,6 +652,22 @@ def _messages_publish_on_commit(sends: list[_Send]) -> None:
     for send in sends:
         if type(send.handler).on_stored is not AppHandler.on_stored:
             transaction.on_commit(functools.partial(send.handler.on_stored, send.message), robust=True)
+
+
+def _message_store_alone(send: _Send) -> Exception | None:
+    try:
+        _messages_store([send])
+    except Exception as error:
+        return error
+    return None
+
+
+def send_failure(error: Exception) -> Exception:
+    """What answers a send that failed on its own: a value the database refuses is the
+    client's error (``invalid``); anything else is a fault of ours, kept as it is."""
+    if isinstance(error, DataError):
+        return ApplicationError(_("The message could not be stored."), code="invalid")
+    return error
 
 
 def _stored_outcome(send: _Send) -> SendResult | ApplicationError:

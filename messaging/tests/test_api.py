@@ -200,3 +200,16 @@ def test_metrics_behind_a_proxy_refuse_what_the_proxy_relayed(demo, client, sett
     assert relayed.status_code == 403
     client.force_login(demo["admin"])
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 200
+
+
+def test_text_that_cannot_be_stored_is_a_400(demo, api_for):
+    """JSON allows a lone UTF-16 surrogate (``\\ud800``); every JSON request refuses it."""
+    alice = api_for(demo["alice"])
+    raw = '{"client_id": "c-1", "to": %d, "body": {"text": "a\\ud800b"}}' % demo["bob"].id
+    response = alice.post("/api/v1/messages/", raw, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    raw = '{"title": "\\udfff", "members": [%d]}' % demo["bob"].id
+    response = alice.post("/api/v1/conversations/", raw, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert not Message.objects.exists()
+    assert send(alice, to=demo["bob"].id, body={"text": "\U0001f600 fine"}).status_code == 201

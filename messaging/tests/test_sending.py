@@ -49,3 +49,29 @@ async def test_sends_that_arrive_together_are_stored_together_and_each_is_acked(
     assert await other_device.no("message")
     for client in [*clients, other_device]:
         await client.close()
+
+
+async def test_a_send_that_cannot_be_stored_fails_alone_and_every_socket_stays_open(connect):
+    """A lone UTF-16 surrogate in one send of a shared batch: that sender gets ``invalid``,
+    everyone else their ack, and no socket is closed."""
+    people, conversation = await bench_department(12)
+    clients = [await connect(user) for user, _token in people]
+    for client in clients:
+        await client.drain()
+    frames = [
+        {"type": "send", "client_id": str(uuid.uuid4()), "conversation": conversation, "body": {"text": f"from {n}"}}
+        for n in range(len(clients))
+    ]
+    frames[3]["body"] = {"text": "broken \ud800 text"}
+    frames[7]["client_id"] = "id-\udc00"
+    # json.dumps writes the surrogates as \ud800 escapes, as a hostile client would.
+    await asyncio.gather(*(client.send(frame) for client, frame in zip(clients, frames)))
+    answers = [await client.recv_type("error" if n in (3, 7) else "ack") for n, client in enumerate(clients)]
+
+    assert answers[3]["code"] == "invalid" and answers[3]["client_id"] == frames[3]["client_id"]
+    assert answers[7]["code"] == "invalid"
+    assert sorted(a["seq"] for n, a in enumerate(answers) if n not in (3, 7)) == list(range(1, len(clients) - 1))
+    for client in clients:
+        await client.send({"type": "ping"})
+        assert (await client.recv_type("pong")) == {"type": "pong"}
+        await client.close()

@@ -328,3 +328,56 @@ def test_a_client_id_stored_by_another_connection_meanwhile_is_the_answer(demo):
     seqs = list(Message.objects.filter(conversation_id=conversation_id).order_by("seq").values_list("seq", "client_id"))
     assert [seq for seq, _ in seqs] == [1, 2, 3, 4]
     assert seqs[1] == (2, "raced") and Conversation.objects.get(pk=conversation_id).last_seq == 4
+
+
+def test_text_that_cannot_be_stored_is_refused_up_front(demo):
+    """A lone UTF-16 surrogate, which JSON's escapes allow, is refused as invalid, in the
+    body (values and keys) and in the client_id; a number past 64 bits likewise."""
+    bob = demo["bob"].id
+    for kwargs in [
+        {"body": {"text": "a\ud800b"}},
+        {"body": {"text": "ok", "\udfff": 1}},
+        {"body": {"text": ["\ud83d"]}},
+        {"client_id": "id-\ud800"},
+    ]:
+        with pytest.raises(ApplicationError) as error:
+            send(demo["alice"], to_user_id=bob, **kwargs)
+        assert error.value.code == "invalid", kwargs
+    for target in [{"to_user_id": 2**63}, {"conversation_id": -(2**70)}]:
+        with pytest.raises(ApplicationError) as error:
+            send(demo["alice"], **target)
+        assert error.value.code == "invalid"
+    # A surrogate pair is an ordinary character (an emoji).
+    assert send(demo["alice"], to_user_id=bob, body={"text": "\U0001f600"}).message.body["text"] == "\U0001f600"
+    assert Message.objects.count() == 1
+
+
+@either_way
+def test_a_batch_whose_write_fails_is_written_again_without_the_guilty(demo, committed):
+    """Whatever makes a batch's write fail, the others in it are stored and answered."""
+    from messaging.registry import AppHandler, app_handlers, register_app_handler
+
+    alice, bob = demo["alice"], demo["bob"]
+
+    class Unstorable(AppHandler):
+        """Passes the checks with a body that cannot be written."""
+
+        app = "unstorable"
+
+        def clean(self, body, *, sender, conversation):
+            return {"text": "x", "tags": {"a set", "is not JSON"}}
+
+    register_app_handler(Unstorable())
+    try:
+        before, guilty, after = services.message_send_many(
+            [
+                request(alice, to_user_id=bob.pk),
+                request(alice, to_user_id=bob.pk, app="unstorable"),
+                request(bob, to_user_id=alice.pk),
+            ]
+        )
+    finally:
+        app_handlers.unregister("unstorable")
+    assert isinstance(guilty, TypeError)  # a fault of the app's, not the sender's
+    assert (before.created, after.created) == (True, True)
+    assert sorted(Message.objects.values_list("seq", flat=True)) == [1, 2]
