@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contacts.models import Department, Membership
-from contacts.selectors import departments_with_subdepartments
+from contacts.selectors import departments_managed_by, departments_with_subdepartments
 from imsite.errors import ApplicationError
 
 from .models import DayResult, Holiday, Leave, Punch
@@ -32,13 +32,14 @@ def month_bounds(month: Any) -> tuple[date, date]:
 
 def people_for_viewer(*, viewer: User, department_code: str | None = None, username: str | None = None) -> list[User]:
     """Whose days the viewer may see: their own; a manager also the people of the
-    departments they manage, sub-departments included (the president's is the company)."""
+    departments they manage and of any department below them, by its code (the president's
+    is the company)."""
     if not department_code and not username:
         return [viewer]
-    managed = list(Department.objects.filter(manager=viewer))
+    visible = departments_managed_by(user=viewer)
     refused = ApplicationError(_("You can see the days of your own department's people only."), code="not_permitted")
     if department_code:
-        department = next((d for d in managed if d.code == department_code), None)
+        department = visible.filter(code=department_code).first()
         if department is None:
             raise refused
         ids = Membership.objects.filter(department__in=departments_with_subdepartments([department])).values_list(
@@ -47,8 +48,7 @@ def people_for_viewer(*, viewer: User, department_code: str | None = None, usern
         return list(User.objects.filter(pk__in=ids, is_active=True, is_service_account=False).order_by("username"))
     person = User.objects.filter(username=username, is_active=True).first()
     if person is None or not (
-        person.pk == viewer.pk
-        or Membership.objects.filter(department__in=departments_with_subdepartments(managed), user=person).exists()
+        person.pk == viewer.pk or Membership.objects.filter(department__in=visible, user=person).exists()
     ):
         raise refused
     return [person]
@@ -173,10 +173,9 @@ EXPECTED_STATUSES = (*PRESENT_STATUSES, DayResult.Status.ABSENT)
 
 
 def managed_departments(*, viewer: User) -> list[Department]:
-    """The departments the viewer manages, with how many people each has (``people``)."""
-    return list(
-        Department.objects.filter(manager=viewer).annotate(people=Count("memberships")).order_by("path")
-    )
+    """The departments the viewer manages and those below them, in the tree's order, with
+    how many people each has of its own (``people``)."""
+    return list(departments_managed_by(user=viewer).annotate(people=Count("memberships")).order_by("path"))
 
 
 def last_closed_day(last: date) -> date:

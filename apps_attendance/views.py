@@ -293,8 +293,12 @@ def attendance_team(request):
             _("The team page is for department managers. Your own days are on the Attendance page."),
         )
     first, last = _month_for_page(request)
-    # By default the first department with people in it (a root department may have none).
-    default = next((d for d in departments if d.people), departments[0])
+    # By default the first department of their own with people in it (a root department may
+    # have none), else the first below them with people.
+    default = next(
+        (d for d in departments if d.people and d.manager_id == request.user.pk),
+        next((d for d in departments if d.people), departments[0]),
+    )
     code = request.GET.get("department") or default.code
     try:
         people = selectors.people_for_viewer(viewer=request.user, department_code=code)

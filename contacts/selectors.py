@@ -6,6 +6,7 @@ import functools
 from operator import or_
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -21,6 +22,14 @@ def departments_with_subdepartments(departments) -> QuerySet[Department]:
     if not departments:
         return Department.objects.none()
     return Department.objects.filter(functools.reduce(or_, (Q(path__startswith=d.path) for d in departments)))
+
+
+def departments_managed_by(*, user: User) -> QuerySet[Department]:
+    """The departments the user manages and every department below them, as one query (or a
+    subquery of another): a department is below another when the other's path begins its own."""
+    return Department.objects.filter(
+        Exists(Department.objects.filter(manager=user, path=Substr(OuterRef("path"), 1, Length("path"))))
+    )
 
 
 def primary_department_for_user(*, user: User) -> Department | None:

@@ -42,3 +42,31 @@ def test_a_manager_sees_the_departments_below_theirs(demo, api_for):
         "president", "secretary", "dev_lead", "alice", "bob", "sales_lead", "carol", "mkt_lead", "dave", "hr_lead", "erin",
     }
     assert api_for(demo["president"]).get("/api/v1/attendance/days/", {"month": month, "user": "carol"}).status_code == 200
+
+
+def test_a_manager_asks_for_a_department_below_theirs_by_its_code(demo, api_for):
+    from django.utils import timezone
+
+    from contacts.models import Department, Membership
+
+    month = timezone.localdate().strftime("%Y-%m")
+    dev = Department.objects.get(code="dev")
+    platform = Department.objects.add_child(dev, {"name": "Platform", "code": "platform", "manager": demo["bob"]})
+    Membership.objects.filter(user=demo["alice"]).update(department=platform)
+
+    def asked(viewer: str, code: str):
+        return api_for(demo[viewer]).get("/api/v1/attendance/days/", {"month": month, "department": code})
+
+    # The president manages the root: every department below it, at any depth.
+    for code, people in [("dev", {"dev_lead", "alice", "bob"}), ("sales", {"sales_lead", "carol"}),
+                         ("platform", {"alice"})]:
+        response = asked("president", code)
+        assert response.status_code == 200, (code, response.content)
+        assert {d["user"] for d in response.json()} == people
+    # The manager of dev sees its sub-department; the sub-department's manager only theirs.
+    assert {d["user"] for d in asked("dev_lead", "platform").json()} == {"alice"}
+    assert {d["user"] for d in asked("bob", "platform").json()} == {"alice"}
+    for viewer, code in [("bob", "dev"), ("sales_lead", "platform"), ("sales_lead", "dev"), ("dev_lead", "company"),
+                         ("alice", "platform"), ("president", "nonsense")]:
+        refused = asked(viewer, code)
+        assert refused.status_code == 403 and refused.json()["code"] == "not_permitted", (viewer, code)

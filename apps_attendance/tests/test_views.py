@@ -309,12 +309,58 @@ def test_a_manager_of_several_departments_chooses(client, demo):
     client.force_login(demo["president"])
     response = client.get("/attendance/team/")
     html = response.content.decode()
-    # The root department has no people of its own: the first with people is shown.
+    # The root department has no people of its own: the first of theirs with people is shown.
     assert response.context["department"].code == "office"
-    assert re.findall(r'data-testid="attendance-department" data-department="(\w+)"', html) == ["company", "office"]
+    # The chooser holds the departments they manage and those below them, in the tree's order.
+    chooser = re.findall(r'data-testid="attendance-department" data-department="(\w+)"', html)
+    assert chooser == ["company", "dev", "hr", "marketing", "office", "sales"]
     assert {row["user"].username for row in response.context["summary"]} == {"president", "secretary"}
     assert client.get("/attendance/team/", {"department": "company"}).status_code == 200
-    assert client.get("/attendance/team/", {"department": "dev"}).status_code == 403
+    client.force_login(demo["dev_lead"])
+    assert client.get("/attendance/team/", {"department": "office"}).status_code == 403
+
+
+def test_a_manager_opens_a_department_below_theirs(client, demo, alices_month):
+    dev = Department.objects.get(code="dev")
+    platform = Department.objects.add_child(dev, {"name": "Platform", "code": "platform", "manager": demo["bob"]})
+    Membership.objects.filter(user=demo["alice"]).update(department=platform)
+
+    client.force_login(demo["president"])
+    response = client.get("/attendance/team/", {"department": "dev", "month": MONTH})
+    assert response.status_code == 200
+    assert response.context["department"].code == "dev"
+    assert {row["user"].username for row in response.context["summary"]} == {"dev_lead", "alice", "bob"}
+    html = response.content.decode()
+    assert f"/attendance/export.csv?month={MONTH}&amp;department=dev" in html
+    response = client.get("/attendance/team/", {"department": "platform", "month": MONTH})
+    assert response.status_code == 200
+    assert {row["user"].username for row in response.context["summary"]} == {"alice"}
+    for url in ("/attendance/export.csv", "/attendance/export.xlsx"):
+        for code in ("dev", "platform", "sales"):
+            response = client.get(url, {"month": MONTH, "department": code})
+            assert response.status_code == 200, (url, code)
+            assert response["Content-Disposition"].endswith(f'attendance-{MONTH}-{code}.{url.rsplit(".", 1)[1]}"')
+    rows = list(csv.reader(io.StringIO(
+        client.get("/attendance/export.csv", {"month": MONTH, "department": "platform"}).content.decode("utf-8-sig")
+    )))
+    assert {r[0] for r in rows[1:]} == {"alice"}
+    assert client.get("/attendance/", {"user": "alice", "month": MONTH}).status_code == 200
+
+    # dev's manager reaches the sub-department; its own manager nothing above it.
+    client.force_login(demo["dev_lead"])
+    assert client.get("/attendance/team/", {"department": "platform"}).status_code == 200
+    chooser = re.findall(r'data-testid="attendance-department" data-department="(\w+)"',
+                         client.get("/attendance/team/").content.decode())
+    assert chooser == ["dev", "platform"]
+    client.force_login(demo["bob"])
+    assert client.get("/attendance/team/").context["department"].code == "platform"
+    for url in ("/attendance/team/", "/attendance/export.csv"):
+        response = client.get(url, {"month": MONTH, "department": "dev"})
+        assert response.status_code == 403 and "your own department&#x27;s people only" in response.content.decode()
+    client.force_login(demo["sales_lead"])
+    for url in ("/attendance/team/", "/attendance/export.csv", "/attendance/export.xlsx"):
+        assert client.get(url, {"month": MONTH, "department": "platform"}).status_code == 403, url
+    assert client.get("/attendance/", {"user": "alice", "month": MONTH}).status_code == 403
 
 
 def test_the_team_page_does_not_query_per_person_or_day(client, demo, django_assert_max_num_queries):
