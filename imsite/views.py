@@ -1,6 +1,9 @@
+from urllib.parse import urlsplit
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 
@@ -34,3 +37,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
             {"code": "server_error", "detail": _("Something went wrong on the server.")}, status=500
         )
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused by the CSRF check (CSRF_FAILURE_VIEW). People meet it after leaving a
+    page open past their session or with cookies blocked, so it says that in their language
+    and leads back; Django's middleware has already logged ``reason``."""
+    return render(request, "403_csrf.html", {"back": _page_before(request)}, status=403)
+
+
+def _page_before(request: HttpRequest) -> str:
+    """The path of the page the form was on, when the Referer names one of this site's."""
+    referer = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return ""
+    parts = urlsplit(referer)
+    if not parts.path.startswith("/"):
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")
