@@ -29,6 +29,7 @@ OAUTH_ENDPOINTS = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("favicon.ico", views.favicon),
     path("metrics", messaging_views.metrics, name="metrics"),
     path("chat/", messaging_views.chat, name="chat"),

@@ -6,6 +6,8 @@ from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from imsite.readiness import OK, readiness_checks
+
 
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
@@ -19,6 +21,17 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
+
+
+async def readyz(request: HttpRequest) -> HttpResponse:
+    """Whether this worker can serve: its database and Redis hosts answer (imsite.readiness).
+    ``/healthz`` stays a liveness check, which these services being away must not fail."""
+    checks = await readiness_checks()
+    ready = all(outcome == OK for outcome in checks.values())
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    response = JsonResponse(body, status=200 if ready else 503)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _wants_json(request: HttpRequest) -> bool:
