@@ -101,7 +101,9 @@
   function bodyEl(html) {
     const div = h('div', { class: 'announcement-card-body msg-text' });
     if (typeof html === 'string' && html.trim()) {
-      div.innerHTML = html; // sanitised by the server
+      // Sanitised by the server. Only the server's copy gets here: announcements never
+      // come from a peer (no fromPeer when registered, so the chat refuses a direct copy).
+      div.innerHTML = html;
       for (const a of div.querySelectorAll('a[href]')) {
         a.target = '_blank';
         a.rel = 'noopener noreferrer';

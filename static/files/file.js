@@ -44,6 +44,10 @@
   }
 
   // --- the card of a stored `file` message ----------------------------------------------
+  // The only link a card takes from a message: the server's own download path
+  // (files/urls.py). "//host/…" starts with "/" too, and goes to another site.
+  const DOWNLOAD_URL = /^\/files\/[0-9]+\/$/;
+
   function fileRenderer(body, message) {
     const name = typeof body.name === 'string' ? body.name : tr('unnamed');
     const card = h('div', { class: 'file-card', 'data-testid': 'file', 'data-transport': body.transport === 'p2p' ? 'p2p' : 'relay' });
@@ -55,7 +59,7 @@
     const local = message.client_id && saved.get(message.client_id);
     if (local) {
       card.append(h('a', { class: 'button file-save', href: local, download: name, 'data-testid': 'file-save', text: tr('save') }));
-    } else if (typeof body.url === 'string' && body.url.startsWith('/')) {
+    } else if (typeof body.url === 'string' && DOWNLOAD_URL.test(body.url)) {
       card.append(h('a', { class: 'button file-save', href: body.url, download: name, 'data-testid': 'file-save', text: tr('download') }));
     } else {
       main.append(h('div', { class: 'file-note muted small', text: tr(message.own ? 'sent_direct_not_kept' : 'received_elsewhere') }));
@@ -63,7 +67,25 @@
     if (typeof body.sha256 === 'string') card.title = 'SHA-256 ' + body.sha256;
     return card;
   }
-  SB.renderers.register('file', fileRenderer);
+
+  /** A peer's copy of a file message, before the server's: what the file is, as text and
+   * numbers, and no link whatever the peer sent (its `url` or `file` could name anything).
+   * The bytes, if they came directly, are this page's own (`saved`); otherwise the
+   * server's copy brings the download link. What the server would refuse is refused. */
+  function fileFromPeer(body) {
+    if (typeof body.name !== 'string' || !body.name) return null;
+    if (typeof body.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(body.sha256)) return null;
+    const size = Number(body.size);
+    return {
+      name: body.name,
+      size: Number.isFinite(size) && size >= 0 ? size : 0,
+      type: typeof body.type === 'string' ? body.type : '',
+      sha256: body.sha256,
+      transport: body.transport === 'relay' ? 'relay' : 'p2p',
+    };
+  }
+
+  SB.renderers.register('file', fileRenderer, { fromPeer: fileFromPeer });
 
   // --- transfers: a bubble with a progress bar until the file message takes over -------
   function transferEl(x) {

@@ -13,14 +13,22 @@
   // ---------------------------------------------------------------------------------------
   const SB = (window.Switchboard = window.Switchboard || {});
   const rendererMap = new Map();
+  const fromPeerMap = new Map(); // app -> what of a peer's direct copy to show (docs/p2p.md)
 
   const renderers = {
-    /** Register fn(body, message) -> HTMLElement as the renderer of messages of `app`. */
-    register(app, fn) {
+    /** Register fn(body, message) -> HTMLElement as the renderer of messages of `app`.
+     * With `options.fromPeer(body) -> body | null`, messages of `app` may also come straight
+     * from the other person over a data channel: it takes what the peer sent, which no
+     * server has checked, and returns the body to show until the server's copy replaces it
+     * (or null to refuse it). That body must be safe in the renderer whatever the peer put
+     * in: no markup, no links. An app without it never travels directly. */
+    register(app, fn, options) {
       if (typeof app !== 'string' || !app || typeof fn !== 'function') {
         throw new TypeError('Switchboard.renderers.register(app: string, fn: function)');
       }
       rendererMap.set(app, fn);
+      if (options && typeof options.fromPeer === 'function') fromPeerMap.set(app, options.fromPeer);
+      else fromPeerMap.delete(app);
       rerenderApp(app);
     },
     get(app) { return rendererMap.get(app) || null; },
@@ -385,7 +393,8 @@
   function chatRenderer(body) {
     const div = h('div', { class: 'msg-text' });
     if (body && typeof body.html === 'string' && body.html.trim()) {
-      div.innerHTML = body.html; // sanitised by the server
+      // Sanitised by the server, or for a peer's copy made here from its text (chatFromPeer).
+      div.innerHTML = body.html;
       for (const a of div.querySelectorAll('a[href]')) {
         a.target = '_blank';
         a.rel = 'noopener noreferrer';
@@ -395,6 +404,20 @@
       div.textContent = body && typeof body.text === 'string' ? body.text : '';
     }
     return div;
+  }
+
+  // messaging/handlers.py MAX_TEXT_CHARS: the server refuses longer text, in code points.
+  const MAX_TEXT_CHARS = 10000;
+
+  /** A peer's copy of a chat message: its text, and the HTML the server will make of it
+   * made here by the same rules (markup.js). Whatever else the peer sent, its `html`
+   * above all, is dropped. */
+  function chatFromPeer(body) {
+    const text = body.text;
+    if (typeof text !== 'string' || !text.trim() || [...text].length > MAX_TEXT_CHARS) return null;
+    let html = null;
+    try { html = SB.markup ? SB.markup.render(text) : null; } catch (e) { html = null; }
+    return typeof html === 'string' ? { text, html } : { text }; // without html: plain text
   }
 
   function renderBody(msg) {
@@ -1207,6 +1230,8 @@
     pend.status = 'delivered';
     let bodyChanged = false;
     if (stored.body && stored.body !== pend.body) { pend.body = stored.body; bodyChanged = true; }
+    // The server's word on the app too: a peer's copy may have claimed another one.
+    if (stored.app && stored.app !== pend.app) { pend.app = stored.app; bodyChanged = true; }
     v.byId.set(pend.id, pend);
     v.bySeq.set(pend.seq, pend);
     pend.el.remove();
@@ -1268,19 +1293,27 @@
 
   /** A message the peer sent straight over the data channel: shown at once, replaced by
    * the server's stored copy (same client_id) when that arrives. Returns whether it was
-   * accepted. */
+   * accepted. Nothing in it has been checked by a server: only apps registered with
+   * fromPeer are taken, and only the body their fromPeer makes of it is shown; the rest
+   * (approvals, announcements, …) the server's copy shows. */
   function receiveDirect(raw) {
     const conv = state.convs.get(Number(raw.conversation));
     const sender = Number(raw.sender);
     if (!conv || conv.kind !== 'direct' || otherMember(conv) !== sender || typeof raw.client_id !== 'string') return false;
-    if (!raw.body || typeof raw.body !== 'object' || bodySize(raw.body) > (Number(config.max_body_bytes) || 65536)) return false;
+    if (!raw.body || typeof raw.body !== 'object' || Array.isArray(raw.body) || bodySize(raw.body) > (Number(config.max_body_bytes) || 65536)) return false;
+    const app = typeof raw.app === 'string' ? raw.app : 'chat';
+    const fromPeer = fromPeerMap.get(app);
+    if (!fromPeer) return false;
+    let body = null;
+    try { body = fromPeer(raw.body); } catch (e) { body = null; }
+    if (!body || typeof body !== 'object') return false;
     const v = state.view;
     if (v && v.id === conv.id && (v.pending.has(raw.client_id) || storedByClientId(v, raw.client_id, sender))) return true;
     state.viaPeer.add(raw.client_id);
     if (!v || v.id !== conv.id || v.loading) return true; // the server's copy shows it, marked p2p
     const item = {
-      client_id: raw.client_id, conversation: conv.id, app: typeof raw.app === 'string' ? raw.app : 'chat',
-      body: raw.body, sender, created_at: typeof raw.created_at === 'string' ? raw.created_at : new Date().toISOString(),
+      client_id: raw.client_id, conversation: conv.id, app,
+      body, sender, created_at: typeof raw.created_at === 'string' ? raw.created_at : new Date().toISOString(),
       status: null, error: null, id: null, seq: null, edited_at: null, recalled: false, transport: 'p2p',
     };
     const stick = nearBottom();
@@ -1328,6 +1361,8 @@
     receiveDirect,
     retractDirect,
     markTransport,
+    /** Whether messages of this app may go to the peer directly (see renderers.register). */
+    travelsDirect: (app) => fromPeerMap.has(app),
   };
   SB.events.addEventListener('transport', renderTransport);
 
@@ -1919,7 +1954,7 @@
   }
 
   // Built-in renderer for ordinary chat messages.
-  renderers.register('chat', chatRenderer);
+  renderers.register('chat', chatRenderer, { fromPeer: chatFromPeer });
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
   else start();

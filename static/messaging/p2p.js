@@ -3,11 +3,13 @@
  *
  * For the other person of an open direct conversation who is online, this opens a WebRTC
  * data channel, signalled with `signal` frames over the WebSocket. While it is open, each
- * message goes to the peer over the channel (the peer acknowledges it there) as well as
- * to the server, which stores it and serves history, other devices and offline delivery;
- * the receiving chat shows it once, by client_id. Files go over a channel of their own in
- * chunks, verified by SHA-256. Without a channel everything simply takes the server path,
- * which it takes anyway: falling back never delays or loses a message.
+ * chat and file message goes to the peer over the channel (the peer acknowledges it there)
+ * as well as to the server, which stores it and serves history, other devices and offline
+ * delivery; the receiving chat shows it once, by client_id, and takes nothing in the
+ * peer's copy as markup (fromPeer in Switchboard.renderers.register). Files go over a
+ * channel of their own in chunks, verified by SHA-256. Without a channel everything simply
+ * takes the server path, which it takes anyway: falling back never delays or loses a
+ * message.
  *
  * Loaded after chat.js; it talks to the chat only through Switchboard.chat.
  */
@@ -383,8 +385,10 @@
     supported,
     /** 'p2p' while a data channel to this user is open, else 'relay'. */
     stateFor: (userId) => (peers.has(Number(userId)) ? peers.get(Number(userId)).state : 'relay'),
-    /** A message being sent: straight to the peer too, if a channel is open. */
+    /** A message being sent: straight to the peer too, if a channel is open and its app
+     * is one a receiving page takes from a peer (chat, file); the rest go by the server only. */
     offerMessage(item) {
+      if (!chat.travelsDirect(item.app)) return false;
       const other = chat.peerOf(item.conversation);
       const p = other && peers.get(other);
       if (!p || p.state !== 'p2p') return false;
