@@ -43,6 +43,12 @@ def access_token_get_valid(token: str) -> AccessToken | None:
     return access_token if access_token.user.is_active else None
 
 
+def session_tag(session_key: str) -> str:
+    """A name for a browser session that events between workers can carry (the session
+    key itself is a credential)."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
 def connection_user_get_valid(*, user_id: int, session_key: str | None = None) -> User | None:
     """The user of a long-lived connection, if they may still use it: active, and for a
     browser, with a session that still exists and was made under their current password."""

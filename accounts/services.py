@@ -112,19 +112,23 @@ def service_account_get_or_create(*, username: str, display_name: str) -> User:
 
 def user_deactivate(*, user: User) -> User:
     """Switch an account off: it can no longer sign in, its tokens stop working at once, and
-    (after commit, through ``user_deactivated``) its open connections are closed."""
+    (after commit, through ``events.user_credentials_changed``) its open connections close."""
     from django.db import transaction
-    from oauth2_provider.models import get_access_token_model, get_refresh_token_model
-
-    from .events import user_deactivated
 
     with transaction.atomic():
         if user.is_active:
             user.is_active = False
             user.save(update_fields=["is_active"])
-        for refresh in get_refresh_token_model().objects.filter(user=user, revoked__isnull=True):
-            refresh.revoke()
-        get_access_token_model().objects.filter(user=user).delete()
-        user_id = user.pk
-        transaction.on_commit(lambda: user_deactivated.send(sender=User, user_id=user_id))
+        user_tokens_revoke(user_id=user.pk)
     return user
+
+
+def user_tokens_revoke(*, user_id: int) -> None:
+    """End every OAuth2 token of a user, for every client: refresh tokens are revoked,
+    access tokens deleted. A password change or deactivation does this, so that a token
+    got with the old password (or by whoever knew it) stops working with it."""
+    from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+    for refresh in get_refresh_token_model().objects.filter(user_id=user_id, revoked__isnull=True):
+        refresh.revoke()
+    get_access_token_model().objects.filter(user_id=user_id).delete()

@@ -152,6 +152,8 @@ class Suite:
             "REDIS_URL": ",".join(args.redis_urls),
             "CELERY_BROKER_URL": args.redis_urls[0],
             "SECURE": "false",
+            # Every simulated client comes from 127.0.0.1: one address, thousands of people.
+            "SOCKET_LIMIT_PER_ADDRESS": "0",
         }
         self.versions: dict[str, str] = {}
 

@@ -384,6 +384,11 @@ MESSAGE_RATE_PER_SECOND = float(os.environ.get("MESSAGE_RATE_PER_SECOND") or 10)
 # Every frame, whatever its type, has a looser limit so that no client can flood a worker.
 FRAME_RATE_BURST = env_int("FRAME_RATE_BURST", 120)
 FRAME_RATE_PER_SECOND = float(os.environ.get("FRAME_RATE_PER_SECOND") or 40)
+# Sockets one worker holds open at once for one user, and for one client address (the
+# address behind the proxy, with --proxy-headers); past them a handshake is answered with
+# close code 4429. 0 lifts a limit.
+SOCKET_LIMIT_PER_USER = env_int("SOCKET_LIMIT_PER_USER", 20)
+SOCKET_LIMIT_PER_ADDRESS = env_int("SOCKET_LIMIT_PER_ADDRESS", 1000)
 MESSAGE_EDIT_WINDOW_SECONDS = env_int("MESSAGE_EDIT_WINDOW_SECONDS", 15 * 60)
 MESSAGE_RECALL_WINDOW_SECONDS = env_int("MESSAGE_RECALL_WINDOW_SECONDS", 2 * 60)
 # Pending approvals older than this are reminded (by a Celery beat task).

@@ -11,6 +11,7 @@ unsent for it (``imsite.backpressure``); it reconnects and catches up with ``syn
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import time
@@ -24,21 +25,28 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.selectors import connection_user_get_valid
+from accounts.selectors import connection_user_get_valid, session_tag
 
 from imsite.backpressure import outbound_buffer
 from imsite.db import db
 from imsite.errors import ApplicationError, require_number
 
 from . import dispatch, metrics, presence, selectors, services
-from .frames import ack_frame, error_frame, message_frame
+from .frames import ack_frame, error_frame
 from .ratelimit import TokenBucket, send_bucket
+from .replay import get_replay_turns
 from .sending import get_send_queue
 
 MAX_FRAME_BYTES = 96 * 1024
 AUTH_RECHECK_SECONDS = 60
-# Frames that change something: a Bearer token needs the write scope for them.
+# A Bearer token needs the read scope to open a socket at all (it replays history and
+# hears live messages), and the write scope as well for the frames that change something.
+READ_SCOPE = "read"
 WRITE_FRAMES = frozenset({"send", "read", "typing", "signal"})
+# Close codes of protocol v1 (docs/protocol.md) besides the dispatcher's 4012 and 4013.
+CLOSE_UNAUTHENTICATED = 4401  # the session or token ended: sign in again
+CLOSE_SCOPE = 4403  # the token's scopes do not allow a socket
+CLOSE_TOO_MANY = 4429  # this user, or this address, holds as many sockets as a worker allows
 TYPING_INTERVAL = 2.0
 RECENT_IDS = 2000
 # Events that arrive while a connection says hello wait for it; more than this and the
@@ -79,6 +87,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     presence_everyone = True
     watching_everyone = False  # counted in the dispatcher's v1 watchers
     subscriptions: frozenset[int] = frozenset()
+    address: str | None = None  # the client's, for the per-address limit
+    session_name: str | None = None  # the browser session's tag (accounts.selectors.session_tag)
+    ended = False
 
     async def __call__(self, scope, receive, send) -> None:
         try:
@@ -109,6 +120,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close()  # before accept: the handshake is refused
             return
+        if self.scope.get("auth") == "bearer" and READ_SCOPE not in self.scope.get("auth_scopes", ()):
+            # A sign-in token (openid profile, say) is not a key to the person's messages.
+            metrics.REFUSED.labels(reason="scope").inc()
+            await self.refuse(CLOSE_SCOPE, "not_permitted", _("This token's scope does not allow a connection; it needs read."))
+            return
         self.channel_name = dispatch.connection_name()
         self.outbound = outbound_buffer(self.scope)
         self.ready = False
@@ -124,7 +140,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=dispatch.CLOSE_TRY_AGAIN_LATER)
             return
+        self.address = (self.scope.get("client") or [None])[0]
+        refusal = self.over_limit(dispatcher, user)
+        if refusal is not None:
+            await self.refuse(CLOSE_TOO_MANY, "rate_limited", refusal)
+            return
         self.user = user
+        session = self.scope.get("session") if self.scope.get("auth") == "session" else None
+        self.session_name = session_tag(session.session_key) if session is not None and session.session_key else None
         self.sends = send_bucket()
         self.frames = TokenBucket(settings.FRAME_RATE_BURST, settings.FRAME_RATE_PER_SECOND)
         self.typing_sent: dict[int, float] = {}
@@ -133,7 +156,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Listening before hello, so that nothing stored after hello's last_message_id is
         # missed; what arrives meanwhile waits in self.early.
         self.dispatcher = dispatcher
-        dispatcher.register(user.pk, self)
+        dispatcher.register(user.pk, self, self.address)
         metrics.CONNECTIONS.inc()
         await self.accept()
         try:
@@ -148,6 +171,26 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close(code=dispatch.CLOSE_SERVICE_RESTART)
             return
         await self.become_ready()
+
+    def over_limit(self, dispatcher: dispatch.Dispatcher, user) -> str | None:
+        """Why this worker takes no more sockets of this user or address, if it does not.
+        Checked and registered in one step of the event loop, so that a burst of
+        handshakes cannot all slip under the limit together."""
+        per_user, per_address = settings.SOCKET_LIMIT_PER_USER, settings.SOCKET_LIMIT_PER_ADDRESS
+        if per_user and dispatcher.open_for(user.pk) >= per_user:
+            metrics.REFUSED.labels(reason="user_limit").inc()
+            return _("You have %(count)d connections open already; close some tabs or devices.") % {"count": per_user}
+        if per_address and self.address is not None and dispatcher.open_from(self.address) >= per_address:
+            metrics.REFUSED.labels(reason="address_limit").inc()
+            return _("Too many connections from your network address; try again later.")
+        return None
+
+    async def refuse(self, code: int, error: str, detail: str) -> None:
+        """Refuse a socket after the handshake, with a reason the client can read: an
+        ``error`` frame, then the close code (a refused handshake would carry neither)."""
+        await self.accept()
+        await self.send_error(error, str(detail))
+        await self.close(code=code)
 
     async def become_ready(self) -> None:
         """Hand over the events that waited while the connection was busy (saying hello,
@@ -197,7 +240,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         presence mark, if this was its last v1 connection."""
         clearing = None
         if self.dispatcher is not None:
-            self.dispatcher.unregister(self.user.pk, self)
+            self.dispatcher.unregister(self.user.pk, self, self.address)
             self.dispatcher.subscribe(self, self.subscriptions, frozenset())
             if self.watching_everyone:
                 self.watching_everyone = False
@@ -228,10 +271,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if frame["type"] == "send":
                 client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
             if not await self.still_authenticated():
-                await self.send_error(
-                    "unauthenticated", _("Your session has ended; sign in again."), client_id
-                )
-                await self.close(code=4401)
+                await self.end(client_id)
                 return
             if not self.frames.take():
                 raise ApplicationError(_("Too many frames; slow down."), code="rate_limited")
@@ -253,7 +293,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def still_authenticated(self) -> bool:
         """A Bearer token's expiry is checked on every frame; once a minute, that the user
         is still active and (for a browser) that the session was not signed out or made
-        under an old password."""
+        under an old password. (Signing out, a password change and deactivation close
+        the connections at once as well: ``connection_close``.)"""
         expires = self.scope.get("auth_expires")
         if expires is not None and timezone.now() >= expires:
             return False
@@ -287,17 +328,28 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send_frame(ack_frame(result.message))
 
     async def on_sync(self, frame: dict) -> None:
+        """Replay what the client missed, a batch a turn (``messaging.replay``): other
+        users' traffic goes on meanwhile, and a client slow to read waits outside its turn."""
         after = require_number(frame.get("after"), "after", minimum=0)
+        turns = get_replay_turns()
+        backlog: collections.deque[tuple[int, str]] = collections.deque()
+        read_all = False
         while True:
-            batch = await db(selectors.messages_after)(user=self.user, after_id=after)
-            for message in batch:
-                if not await self.drained():
-                    return
-                if self.sent_ids.add(message.pk):
-                    await self.send_frame(message_frame(message))
-            if len(batch) < selectors.SYNC_BATCH:
+            async with turns.turn(self.user.pk):
+                if not backlog and not read_all:
+                    batch = await db(selectors.message_frames_after)(user=self.user, after_id=after)
+                    read_all = len(batch) < selectors.SYNC_BATCH
+                    after = batch[-1][0] if batch else after
+                    backlog.extend(batch)
+                while backlog and not self.congested():
+                    message_id, text = backlog.popleft()
+                    if self.sent_ids.add(message_id):
+                        await self.send(text_data=text)
+            if read_all and not backlog:
                 return
-            after = batch[-1].pk
+            if not await self.drained():
+                return
+            await asyncio.sleep(0)  # live traffic first
 
     async def on_read(self, frame: dict) -> None:
         await db(services.conversation_mark_read)(
@@ -411,9 +463,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
         metrics.RELAY_BYTES.inc(len(event["text"]))
 
     async def connection_close(self, event: dict) -> None:
-        """The account was switched off: say so and close."""
-        await self.send_error("unauthenticated", _("Your account has been deactivated."))
-        await self.close(code=4401)
+        """The account's password changed or it was switched off (every connection of the
+        user goes), or a browser session was signed out (``session`` names it: only the
+        connections that rode on it go)."""
+        session = event.get("session")
+        if session is None or session == self.session_name:
+            await self.end()
+
+    async def end(self, client_id: str | None = None) -> None:
+        """What this connection rode on has ended: say so and close (4401)."""
+        if self.ended:
+            return
+        self.ended = True
+        await self.send_error("unauthenticated", _("Your session has ended; sign in again."), client_id)
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     app_event = forward
     receipt_new = forward
@@ -448,6 +511,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await super().close(code=code, reason=reason)
 
+    def congested(self) -> bool:
+        """Whether half the slow-client limit is unsent: a replay waits, leaving the other
+        half for live events."""
+        return self.outbound is not None and self.outbound.unsent() > settings.SLOW_CLIENT_MAX_BYTES // 2
+
     async def drained(self) -> bool:
         """Before each frame of a long reply the client asked for (a sync): wait while
         half the limit is unsent, leaving the other half for live events. False when the
@@ -455,7 +523,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.outbound is None:
             return not self.cut_off
         deadline = time.monotonic() + DRAIN_PATIENCE_SECONDS
-        while self.outbound.unsent() > settings.SLOW_CLIENT_MAX_BYTES // 2:
+        while self.congested():
             if self.cut_off or self.outbound.closed:
                 return False
             if time.monotonic() > deadline:

@@ -25,6 +25,7 @@ event and did not is counted as lost (``switchboard_dropped_events_total{kind=
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
 import uuid
@@ -144,6 +145,8 @@ class Dispatcher:
         self.layer = layer
         self.loop = loop
         self.connections: dict[int, set[LocalConnection]] = {}
+        # Client address -> how many of the sockets above came from it (the handshake's limit).
+        self.addresses: collections.Counter[str] = collections.Counter()
         # user id -> this worker's connections subscribed to that user's presence.
         self.subscribers: dict[int, set[LocalConnection]] = {}
         # How many of this worker's connections take everyone's presence (protocol v1's
@@ -158,15 +161,29 @@ class Dispatcher:
         self.gaps = Gaps()
 
     # --- the index ---------------------------------------------------------------------
-    def register(self, user_id: int, connection: LocalConnection) -> None:
+    def register(self, user_id: int, connection: LocalConnection, address: str | None = None) -> None:
         self.connections.setdefault(user_id, set()).add(connection)
+        if address is not None:
+            self.addresses[address] += 1
 
-    def unregister(self, user_id: int, connection: LocalConnection) -> None:
+    def unregister(self, user_id: int, connection: LocalConnection, address: str | None = None) -> None:
         local = self.connections.get(user_id)
-        if local is not None:
+        if local is not None and connection in local:
             local.discard(connection)
             if not local:
                 del self.connections[user_id]
+            if address is not None:
+                self.addresses[address] -= 1
+                if self.addresses[address] <= 0:
+                    del self.addresses[address]
+
+    def open_for(self, user_id: int) -> int:
+        """How many sockets this worker holds for a user."""
+        return len(self.connections.get(user_id, ()))
+
+    def open_from(self, address: str) -> int:
+        """How many sockets this worker holds from a client address."""
+        return self.addresses.get(address, 0)
 
     def subscribe(self, connection: LocalConnection, before: AbstractSet[int], after: AbstractSet[int]) -> None:
         """A connection's presence subscriptions went from ``before`` to ``after``."""

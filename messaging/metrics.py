@@ -13,6 +13,11 @@ P2P_BYTES = Counter(
 )
 FRAMES_SENT = Counter("switchboard_frames_sent_total", "Frames sent to clients, by type.", ["type"])
 ERRORS = Counter("switchboard_errors_total", "Errors answered to clients, by code.", ["code"])
+REFUSED = Counter(
+    "switchboard_connections_refused_total",
+    "Sockets refused after authentication, by reason (scope, user_limit, address_limit).",
+    ["reason"],
+)
 DELIVERY_LATENCY = Histogram(
     "switchboard_delivery_latency_seconds",
     "From commit to the frame leaving the worker for each receiving connection.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import Max, OuterRef, Prefetch, Subquery
@@ -10,9 +11,11 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from imsite.errors import ApplicationError, require_number
 
+from .frames import message_frame
 from .models import Conversation, ConversationMember, Message
 
-SYNC_BATCH = 500
+# Messages a replay reads and sends in one turn (messaging.replay).
+SYNC_BATCH = 100
 
 
 def conversation_access(*, user: User, conversation_id: Any) -> Conversation:
@@ -108,13 +111,12 @@ def message_list_for_conversation(
     return list(reversed(page[:limit])), len(page) > limit
 
 
-def messages_after(*, user: User, after_id: int, limit: int = SYNC_BATCH) -> list[Message]:
-    """What a reconnecting client missed: messages after an id in my conversations, oldest first."""
-    return list(
-        Message.objects.filter(
-            id__gt=after_id, conversation__memberships__user=user
-        ).order_by("id")[:limit]
-    )
+def message_frames_after(*, user: User, after_id: int, limit: int = SYNC_BATCH) -> list[tuple[int, str]]:
+    """What a reconnecting client missed: messages after an id in my conversations, oldest
+    first, as ``(id, frame text)``: serialised here, in the database thread, so that a
+    replay costs the event loop only its sends."""
+    messages = Message.objects.filter(id__gt=after_id, conversation__memberships__user=user).order_by("id")[:limit]
+    return [(message.pk, json.dumps(message_frame(message), separators=(",", ":"))) for message in messages]
 
 
 def last_message_id_for_user(*, user: User) -> int:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import session_tag
 from contacts import policy
 from contacts.models import Department, Membership
 from imsite.errors import ApplicationError, is_number, require_client_id, require_number
@@ -745,9 +746,14 @@ def conversation_mark_read(*, user: User, conversation_id: Any, seq: Any, origin
 
 
 def typing_notify(*, user: User, conversation_id: Any, origin: str | None = None) -> None:
-    conversation = conversation_access(user=user, conversation_id=conversation_id)
-    others = [uid for uid in conversation_member_ids(conversation.pk) if uid != user.pk]
-    frame = {"type": "typing", "conversation": conversation.pk, "user": user.pk}
+    """Tell the other members that ``user`` is typing: only where a chat message from them
+    would be accepted (a member, and in a direct conversation, the two may still talk;
+    an app's permit to exchange its own messages is not one to chat)."""
+    target = _targets_resolve([_Target(user, conversation_id, None, "chat")])[0]
+    if target.error is not None:
+        raise target.error
+    others = [uid for uid in target.audience if uid != user.pk]
+    frame = {"type": "typing", "conversation": target.conversation.pk, "user": user.pk}
     publish_on_commit(others, event("typing.new", frame, origin=origin))
 
 
@@ -789,3 +795,15 @@ def connection_open(
 
 def connection_close(*, channel_name: str) -> None:
     Connection.objects.filter(channel_name=channel_name, closed_at__isnull=True).update(closed_at=timezone.now())
+
+
+def connections_close_all(*, user_id: int) -> None:
+    """Every connection of the user, on every worker, closes at once (4401): their
+    password changed, or the account was switched off."""
+    publish_on_commit([user_id], event("connection.close", {}))
+
+
+def connections_close_session(*, user_id: int, session_key: str) -> None:
+    """The connections of a browser session that was signed out close at once (4401), on
+    every worker; the user's other sessions and tokens keep theirs."""
+    publish_on_commit([user_id], event("connection.close", {}, session=session_tag(session_key)))

@@ -187,3 +187,32 @@ def test_a_notice_reaches_an_open_socket_and_reports_read(web_worker, demo, regi
             assert status["recipients"][0]["read"] is True
 
     asyncio.run(scenario())
+
+
+def test_a_sign_in_token_opens_no_socket_and_reads_no_history(web_worker, demo, portal):
+    """The HR portal signs carol in with ``openid profile``: that token says who she is and
+    nothing more. It cannot open /ws/ (closed with 4403 after an error frame, no hello, no
+    replay) nor read her conversations over REST."""
+    web = web_worker
+    oauth, verifier, response = authorize(web, demo["carol"], portal)
+    token = oauth.fetch_token(
+        f"{web.url}/o/token/", authorization_response=response.headers["Location"], code_verifier=verifier
+    )
+    assert set(token["scope"].split()) == {"openid", "profile"}
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+
+    async def scenario():
+        frames = []
+        async with websockets.connect(web.ws_url, additional_headers=headers) as ws:
+            try:
+                async for frame in ws:
+                    frames.append(json.loads(frame))
+            except websockets.ConnectionClosed:
+                pass
+            return frames, ws.close_code
+
+    frames, code = asyncio.run(scenario())
+    assert [f["type"] for f in frames] == ["error"] and frames[0]["code"] == "not_permitted"
+    assert code == 4403
+    assert requests.get(f"{web.url}/api/v1/conversations/", headers=headers, timeout=10).status_code == 403
+    assert requests.get(f"{web.url}/o/userinfo/", headers=headers, timeout=10).status_code == 200

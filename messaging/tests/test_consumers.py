@@ -56,11 +56,41 @@ async def test_browser_session_needs_the_site_origin(demo, connect):
     http = HttpClient()
     await database_sync_to_async(http.force_login)(demo["alice"])
     cookie = f"sessionid={http.cookies['sessionid'].value}".encode()
-    good = await connect(headers=[(b"cookie", cookie), (b"origin", b"http://127.0.0.1:8000")])
+    site = [(b"cookie", cookie), (b"host", b"127.0.0.1:8000")]
+    good = await connect(headers=[*site, (b"origin", b"http://127.0.0.1:8000")])
     assert good is not None and good.hello["user"]["username"] == "alice"
-    assert await connect(headers=[(b"cookie", cookie), (b"origin", b"https://evil.example")]) is None
-    assert await connect(headers=[(b"cookie", cookie)]) is None
     await good.close()
+    for origin in [
+        b"https://evil.example",
+        b"http://127.0.0.1:8001",  # another port of the same host: another site
+        b"https://127.0.0.1:8000",  # another scheme
+        b"http://localhost:8000",  # an allowed host, but not the one this site was opened on
+        b"null",
+    ]:
+        assert await connect(headers=[*site, (b"origin", origin)]) is None, origin
+    assert await connect(headers=site) is None  # no Origin at all
+    # A Host that is not one of ALLOWED_HOSTS is no site of ours, whatever the Origin says.
+    assert await connect(headers=[(b"cookie", cookie), (b"host", b"evil.example"), (b"origin", b"http://evil.example")]) is None
+
+
+async def test_browser_origins_listed_in_settings_and_behind_the_proxy(demo, connect, settings):
+    http = HttpClient()
+    await database_sync_to_async(http.force_login)(demo["alice"])
+    cookie = (b"cookie", f"sessionid={http.cookies['sessionid'].value}".encode())
+    settings.CSRF_TRUSTED_ORIGINS = ["https://chat.example.com", "https://*.corp.example"]
+    for origin in [b"https://chat.example.com", b"https://app.corp.example", b"https://chat.example.com:443"]:
+        client = await connect(headers=[cookie, (b"host", b"127.0.0.1:8000"), (b"origin", origin)])
+        assert client is not None, origin
+        await client.close()
+    for origin in [b"http://chat.example.com", b"https://chat.example.com:8443", b"https://corp.example.evil"]:
+        assert await connect(headers=[cookie, (b"host", b"127.0.0.1:8000"), (b"origin", origin)]) is None, origin
+    # Behind the proxy the scheme is what X-Forwarded-Proto says.
+    settings.BEHIND_PROXY = True
+    proxied = [cookie, (b"host", b"localhost"), (b"x-forwarded-proto", b"https")]
+    client = await connect(headers=[*proxied, (b"origin", b"https://localhost")])
+    assert client is not None
+    await client.close()
+    assert await connect(headers=[*proxied, (b"origin", b"http://localhost")]) is None
 
 
 # --- sending and delivery -------------------------------------------------------------------
@@ -278,17 +308,67 @@ async def test_an_expired_token_ends_the_connection(demo, connect):
     assert (await alice.ws.receive_output(timeout=2))["type"] == "websocket.close"
 
 
-async def test_a_signed_out_browser_session_ends_the_connection(demo, connect, monkeypatch):
-    from messaging import consumers
-
+async def browser_session(user) -> tuple[HttpClient, list[tuple[bytes, bytes]]]:
+    """A signed-in browser: its HTTP client and a socket's headers (cookie, site, Origin)."""
     http = HttpClient()
-    await database_sync_to_async(http.force_login)(demo["alice"])
+    await database_sync_to_async(http.force_login)(user)
     cookie = f"sessionid={http.cookies['sessionid'].value}".encode()
-    alice = await connect(headers=[(b"cookie", cookie), (b"origin", b"http://127.0.0.1:8000")])
-    await database_sync_to_async(http.logout)()
-    monkeypatch.setattr(consumers, "AUTH_RECHECK_SECONDS", 0)
-    await alice.send({"type": "ping"})
-    assert (await alice.recv_type("error"))["code"] == "unauthenticated"
+    return http, [(b"cookie", cookie), (b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
+
+
+async def ended_now(client) -> bool:
+    """The server says the session ended and closes with 4401, unasked and at once."""
+    assert (await client.recv_type("error", timeout=1))["code"] == "unauthenticated"
+    return (await client.ws.receive_output(timeout=1)) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_signing_out_ends_that_session_s_connections_at_once(demo, connect):
+    """No frame and no periodic check needed; another session of the same person stays."""
+    http, headers = await browser_session(demo["alice"])
+    _other, other_headers = await browser_session(demo["alice"])
+    alice, alice_too, elsewhere = await connect(headers=headers), await connect(headers=headers), await connect(headers=other_headers)
+    await database_sync_to_async(http.post)("/accounts/logout/")
+    assert await ended_now(alice) and await ended_now(alice_too)
+    await elsewhere.send({"type": "ping"})
+    assert (await elsewhere.recv_type("pong")) == {"type": "pong"}
+    await elsewhere.close()
+
+
+async def test_a_password_change_ends_every_connection_of_the_user_at_once(demo, connect):
+    """Every socket goes, on every session and token: the other sessions were made under
+    the old password and the tokens are revoked with it. The session that made the change
+    lives on under a new key (Django's update_session_auth_hash), so its page connects
+    again; the old sessions and the token cannot."""
+    changing, headers = await browser_session(demo["alice"])
+    _old, old_headers = await browser_session(demo["alice"])
+    token = await token_with_scope(demo["alice"], "read write")
+    here, there = await connect(headers=headers), await connect(headers=old_headers)
+    bearer = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
+    response = await database_sync_to_async(changing.post)(
+        "/accounts/password_change/",
+        {"old_password": "switchboard-demo", "new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
+    )
+    assert response.status_code == 302
+    for client in (here, there, bearer):
+        assert await ended_now(client)
+    cookie = f"sessionid={changing.cookies['sessionid'].value}".encode()
+    again = await connect(headers=[(b"cookie", cookie), *headers[1:]])
+    assert again.hello["user"]["username"] == "alice"
+    await again.close()
+    assert await connect(headers=old_headers) is None
+    assert await connect(headers=[(b"authorization", f"Bearer {token}".encode())]) is None
+
+
+async def test_unticking_active_in_the_admin_closes_the_sockets_at_once(demo, connect):
+    alice = await connect(demo["alice"])
+
+    def switch_off():
+        user = type(demo["alice"]).objects.get(pk=demo["alice"].pk)
+        user.is_active = False
+        user.save()  # as the admin's change form does
+
+    await database_sync_to_async(switch_off)()
+    assert await ended_now(alice)
 
 
 async def test_a_deactivated_user_is_cut_off(demo, connect, monkeypatch):
@@ -345,6 +425,103 @@ async def test_a_read_only_token_may_not_write(demo, connect):
     await alice.send({"type": "ping"})
     assert (await alice.recv_type("pong"))["type"] == "pong"
     assert await count_messages() == 0
+
+
+async def token_with_scope(user, scope: str) -> str:
+    """A live token of ``user`` carrying only ``scope`` (a sign-in token, say)."""
+    from oauth2_provider.models import AccessToken
+
+    from accounts.services import token_issue_for_user
+
+    def make():
+        token = token_issue_for_user(user=user)["access_token"]
+        AccessToken.objects.filter(user=user).update(scope=scope)
+        return token
+
+    return await database_sync_to_async(make)()
+
+
+async def closed_with(client) -> tuple[dict, dict]:
+    """The error frame and the close that answered a socket refused after its handshake."""
+    error = await client.recv_type("error")
+    return error, await client.ws.receive_output(timeout=2)
+
+
+@pytest.mark.parametrize("scope", ["openid profile", "openid", "write", "hr:notify"])
+async def test_a_token_without_read_cannot_open_a_socket(demo, connect, api_for, scope):
+    """An OpenID Connect sign-in token (openid profile) is no key to the person's history
+    or live messages: the socket is closed at once with 4403, before any hello."""
+    from rest_framework.test import APIClient
+
+    token = await token_with_scope(demo["alice"], scope)
+    bob = await connect(demo["bob"])
+    await bob.send(send_frame(to=demo["alice"].id, text="for alice only"))
+    await bob.recv_type("ack")
+    client = await connect(headers=[(b"authorization", f"Bearer {token}".encode())], expect_hello=False)
+    error, close = await closed_with(client)
+    assert error["code"] == "not_permitted" and close == {"type": "websocket.close", "code": 4403}
+    # History over REST answers the same way.
+    http = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = await database_sync_to_async(http.get)("/api/v1/conversations/")
+    assert response.status_code == 403 and response.json()["code"] == "not_permitted"
+    await bob.close()
+
+
+async def test_typing_needs_what_a_chat_message_needs(demo, connect):
+    """An app's permit to bring its own messages to someone (an approval card, say) lets
+    neither side chat there, nor tell the other it is typing."""
+    from messaging.registry import conversation_permits, register_conversation_permit
+
+    register_app_handler(PollHandler())
+    register_conversation_permit("poll", lambda a, b: True)
+    try:
+        alice, carol = await connect(demo["alice"]), await connect(demo["carol"])  # no rule lets them talk
+        await alice.send({"type": "send", "client_id": cid(), "to": demo["carol"].id, "app": "poll",
+                          "body": {"question": "Lunch?", "options": ["noodles", "rice"]}})  # fmt: skip
+        conversation = (await alice.recv_type("ack"))["conversation"]
+        await carol.recv_type("message")
+        for client in (alice, carol):
+            await client.send({"type": "typing", "conversation": conversation})
+            assert (await client.recv_type("error"))["code"] == "not_permitted"
+            await client.send(send_frame(conversation=conversation))
+            assert (await client.recv_type("error"))["code"] == "not_permitted"
+        assert await carol.no("typing") and await alice.no("typing")
+        for client in (alice, carol):
+            await client.close()
+    finally:
+        app_handlers.unregister("poll")
+        conversation_permits.unregister("poll")
+
+
+# --- limits ---------------------------------------------------------------------------------
+
+
+async def test_one_user_holds_at_most_so_many_sockets_on_a_worker(demo, connect, settings):
+    settings.SOCKET_LIMIT_PER_USER = 3
+    alices = [await connect(demo["alice"]) for _ in range(3)]
+    refused = await connect(demo["alice"], expect_hello=False)
+    error, close = await closed_with(refused)
+    assert error["code"] == "rate_limited" and close == {"type": "websocket.close", "code": 4429}
+    bob = await connect(demo["bob"])  # others are not held up
+    assert bob.hello["user"]["username"] == "bob"
+    await alices.pop().close()
+    again = await connect(demo["alice"])  # a closed one makes room
+    assert again.hello["user"]["username"] == "alice"
+    for client in [*alices, again, bob]:
+        await client.close()
+
+
+async def test_one_address_holds_at_most_so_many_sockets_on_a_worker(demo, connect, settings):
+    settings.SOCKET_LIMIT_PER_ADDRESS = 2
+    first, second = await connect(demo["alice"]), await connect(demo["bob"])
+    refused = await connect(demo["carol"], expect_hello=False)  # the fixture's clients share 127.0.0.1
+    error, close = await closed_with(refused)
+    assert error["code"] == "rate_limited" and close == {"type": "websocket.close", "code": 4429}
+    await first.close()
+    third = await connect(demo["carol"])
+    assert third.hello["user"]["username"] == "carol"
+    for client in (second, third):
+        await client.close()
 
 
 # --- presence -------------------------------------------------------------------------------
