@@ -25,6 +25,12 @@ def free_port() -> int:
 
 
 ASGI_SERVERS = ("daphne", "uvicorn")
+# The largest WebSocket message a worker takes, under either server: Daphne's own limit
+# (its --websocket-max-message-size and --websocket-max-frame-size default to it), given to
+# uvicorn as --ws-max-size, whose default of 16 MiB lets a client make a worker buffer that
+# much per frame before the application refuses it (protocol frames are at most 96 KiB).
+# The Procfile's web-uvicorn line and docs/deploy.md's unit carry the same number.
+WS_MAX_MESSAGE_BYTES = 1024 * 1024
 
 
 def worker_command(asgi_server: str, host: str, port: int) -> list[str]:
@@ -36,7 +42,8 @@ def worker_command(asgi_server: str, host: str, port: int) -> list[str]:
         # machinery; lifespan on, so that the application's start-up runs before traffic.
         return [
             sys.executable, "-m", "uvicorn", "--host", host, "--port", str(port),
-            "--ws", "websockets-sansio", "--lifespan", "on", "imsite.asgi:application",
+            "--ws", "websockets-sansio", "--ws-max-size", str(WS_MAX_MESSAGE_BYTES),
+            "--lifespan", "on", "imsite.asgi:application",
         ]  # fmt: skip
     raise ValueError(f"ASGI_SERVER must be one of {', '.join(ASGI_SERVERS)}, not {asgi_server!r}")
 
