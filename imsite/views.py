@@ -62,7 +62,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def _page_before(request: HttpRequest) -> str:
     """The path of the page the form was on, when the Referer names one of this site's."""
     referer = request.headers.get("Referer", "")
-    if not url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    here = {request.get_host()}
+    if not url_has_allowed_host_and_scheme(referer, allowed_hosts=here, require_https=request.is_secure()):
         return ""
     parts = urlsplit(referer)
     if not parts.path.startswith("/"):
