@@ -24,7 +24,9 @@ def _note_credentials_change(sender, instance, raw=False, update_fields=None, **
         return
     before = sender.objects.filter(pk=instance.pk).values("password", "is_active").first()
     if before is not None:
-        instance._credentials_changed = before["password"] != instance.password or (
+        # A row saved without a password a moment ago (get_or_create, then
+        # set_unusable_password) has nothing to end yet.
+        instance._credentials_changed = (bool(before["password"]) and before["password"] != instance.password) or (
             before["is_active"] and not instance.is_active
         )
 

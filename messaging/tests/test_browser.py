@@ -111,3 +111,45 @@ def test_the_chat_follows_the_presence_of_the_people_it_shows(demo, web_worker, 
     expect(bob_dot).to_have_attribute("data-status", "online")
     bob.context.close()
     expect(bob_dot).to_have_attribute("data-status", "offline")
+
+
+@pytest.fixture
+def server_hashers(settings):
+    """Passwords hashed here are checked by the worker (a password change asks for the old
+    one): with the worker's hashers. Listed before ``demo``, so that its users get them."""
+    from django.conf import global_settings
+
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+
+def test_signing_out_or_a_new_password_ends_other_tabs_at_once(server_hashers, demo, web_worker, browser):
+    """A tab whose session is signed out elsewhere, or made under a password changed since,
+    shows that it is signed out at once; the tab of the session that changed the password
+    connects again and goes on."""
+    changing = open_chat(browser, web_worker, demo["alice"])
+    other_session = open_chat(browser, web_worker, demo["alice"])
+    leaving = open_chat(browser, web_worker, demo["alice"])
+
+    # Signing out in another tab of the same session.
+    elsewhere = leaving.context.new_page()
+    elsewhere.goto("/contacts/")
+    elsewhere.get_by_role("button", name="Sign out").click()
+    state = leaving.get_by_test_id("connection-state")
+    expect(state).to_have_attribute("data-state", "offline")
+    expect(state.get_by_role("link")).to_be_visible()
+    for page in (changing, other_session):
+        expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+
+    # A new password, set in another tab of the first session.
+    form = changing.context.new_page()
+    form.goto("/accounts/password_change/")
+    form.locator("#id_old_password").fill("switchboard-demo")
+    form.locator("#id_new_password1").fill("a-new-long-passphrase")
+    form.locator("#id_new_password2").fill("a-new-long-passphrase")
+    form.locator("#id_new_password2").press("Enter")
+    expect(form).to_have_url(re.compile("/accounts/password_change/done/"))
+    expect(other_session.get_by_test_id("connection-state")).to_have_attribute("data-state", "offline")
+    expect(changing.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+    open_direct(changing, "bob")
+    say(changing, "still signed in")
+    expect(messages_with(changing, "still signed in")).to_have_attribute("data-status", re.compile("delivered|read"))

@@ -1538,7 +1538,14 @@
 
   function onError(f) {
     if (f.client_id) { handleSendError(f); return; }
-    if (f.code === 'unauthenticated') { signedOut(); return; }
+    if (f.code === 'unauthenticated') {
+      // The session ended, or changed under this page: a password changed in another tab
+      // of this session leaves it signed in under a new cookie. Connecting again tells
+      // which (a refused handshake twice, then the probe), without an API call whose
+      // answer to the old cookie could delete the new one.
+      conn.attempt = 0;
+      return;
+    }
     console.warn('Switchboard: server error %s: %s', f.code, f.detail);
   }
 
