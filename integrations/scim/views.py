@@ -8,12 +8,11 @@ from typing import Any
 from django.urls import reverse
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from imsite.api import ClientScopePermission
+from imsite.api import ClientScopePermission, JSONParser
 
 from . import mapping, selectors, services
 from .errors import ScimError, exception_handler, invalid_value, not_found

@@ -649,3 +649,12 @@ def test_live_server_provisioning_closes_the_deactivated_users_socket(demo, web_
     assert me.status_code == 401
     error = requests.get(f"{base}/Users", timeout=20)
     assert error.status_code == 401 and error.json()["schemas"] == [ERROR]
+
+
+def test_text_that_cannot_be_stored_is_invalid_syntax(scim):
+    """A lone UTF-16 surrogate, which JSON's escapes allow, is refused before anything is
+    written, in SCIM's error format."""
+    raw = json.dumps(new_user(userName="grace\ud800@example.com"))
+    response = scim.http.post("/scim/v2/Users", data=raw, content_type=SCIM, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+    scim_error(response, 400, "invalidSyntax")
+    assert scim.query("Users", filter='userName sw "grace"').json()["totalResults"] == 0
