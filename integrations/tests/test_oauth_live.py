@@ -205,9 +205,10 @@ def test_a_sign_in_token_opens_no_socket_and_reads_no_history(web_worker, demo, 
         frames = []
         async with websockets.connect(web.ws_url, additional_headers=headers) as ws:
             try:
-                async for frame in ws:
-                    frames.append(json.loads(frame))
-            except websockets.ConnectionClosed:
+                async with asyncio.timeout(10):
+                    async for frame in ws:
+                        frames.append(json.loads(frame))
+            except (websockets.ConnectionClosed, TimeoutError):
                 pass
             return frames, ws.close_code
 
