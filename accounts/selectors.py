@@ -49,16 +49,23 @@ def session_tag(session_key: str) -> str:
     return hashlib.sha256(session_key.encode()).hexdigest()[:32]
 
 
-def connection_user_get_valid(*, user_id: int, session_key: str | None = None) -> User | None:
-    """The user of a long-lived connection, if they may still use it: active, and for a
-    browser, with a session that still exists and was made under their current password."""
+def connection_user_get_valid(
+    *, user_id: int, session_key: str | None = None, token_id: int | None = None
+) -> User | None:
+    """The user of a long-lived connection, if they may still use it: active; for a
+    browser, with a session that still exists and was made under their current password;
+    for a Bearer client, with its token not revoked since."""
     from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.models import Session
     from django.utils import timezone
     from django.utils.crypto import constant_time_compare
 
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None or session_key is None:
+    if user is None:
+        return None
+    if token_id is not None:
+        return user if AccessToken.objects.filter(pk=token_id, user_id=user_id).exists() else None
+    if session_key is None:
         return user
     session = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).first()
     data = session.get_decoded() if session else {}

@@ -118,6 +118,7 @@ class WebSocketAuthMiddleware:
                 "user": access_token.user if access_token else AnonymousUser(),
                 "auth": "bearer",
                 "auth_expires": access_token.expires if access_token else None,
+                "auth_token": access_token.pk if access_token else None,
                 "auth_scopes": frozenset(access_token.scope.split()) if access_token else frozenset(),
             },
             receive,

@@ -292,9 +292,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def still_authenticated(self) -> bool:
         """A Bearer token's expiry is checked on every frame; once a minute, that the user
-        is still active and (for a browser) that the session was not signed out or made
-        under an old password. (Signing out, a password change and deactivation close
-        the connections at once as well: ``connection_close``.)"""
+        is still active, for a browser that the session was not signed out or made under
+        an old password, and for a Bearer client that its token was not revoked. (Signing
+        out, a password change and deactivation close the connections at once as well:
+        ``connection_close``.)"""
         expires = self.scope.get("auth_expires")
         if expires is not None and timezone.now() >= expires:
             return False
@@ -303,7 +304,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.auth_checked = time.monotonic()
         session = self.scope.get("session") if self.scope.get("auth") == "session" else None
         user = await db(connection_user_get_valid)(
-            user_id=self.user.pk, session_key=(session.session_key or "") if session is not None else None
+            user_id=self.user.pk,
+            session_key=(session.session_key or "") if session is not None else None,
+            token_id=self.scope.get("auth_token"),
         )
         if user is None:
             return False

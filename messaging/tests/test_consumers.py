@@ -382,6 +382,27 @@ async def test_a_deactivated_user_is_cut_off(demo, connect, monkeypatch):
     assert await count_messages() == 0
 
 
+async def test_a_revoked_token_ends_its_socket_at_the_next_check(demo, connect, monkeypatch):
+    """A token revoked at /o/revoke_token/ (the HR portal signing out, say) stops opening the
+    API at once, and its socket at the periodic check; the person's other sockets stay."""
+    import hashlib
+
+    from oauth2_provider.models import AccessToken
+
+    from messaging import consumers
+
+    monkeypatch.setattr(consumers, "AUTH_RECHECK_SECONDS", 0)
+    token = await token_with_scope(demo["alice"], "read write")
+    revoked = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
+    other = await connect(demo["alice"])
+    await database_sync_to_async(lambda: AccessToken.objects.get(token_checksum=hashlib.sha256(token.encode()).hexdigest()).revoke())()
+    await revoked.send({"type": "ping"})
+    assert (await revoked.recv_type("error"))["code"] == "unauthenticated"
+    await other.send({"type": "ping"})
+    assert (await other.recv_type("pong")) == {"type": "pong"}
+    await other.close()
+
+
 async def test_deactivating_an_account_closes_its_sockets_and_tokens_at_once(demo, connect):
     from django.test import TestCase
     from oauth2_provider.models import AccessToken

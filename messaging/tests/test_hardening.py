@@ -37,9 +37,16 @@ def _server_hashers(settings):
 
 HISTORY = 6_000
 REPLAYING_SOCKETS = 10
-# Other people's messages, delivered while the replays run, must stay this quick (the
-# replays used to push them to 0.6–1.5 s; the same worker delivers them in ~10 ms alone).
-DELIVERY_BOUND_SECONDS = 0.25
+# Other people's messages, delivered while one account replays or storms, must stay this
+# quick: the median within 100 ms and every one within half a second (replays used to push
+# them to a median of 0.6–2.5 s, a storm of handshakes to 1.9 s; the same worker delivers
+# them in ~10 ms alone). The bounds leave room for a noisy shared machine.
+MEDIAN_BOUND_SECONDS = 0.1
+MAX_BOUND_SECONDS = 0.5
+
+
+def assert_quick(latencies: list[float], *, most: float = MAX_BOUND_SECONDS) -> None:
+    assert statistics.median(latencies) < MEDIAN_BOUND_SECONDS and max(latencies) < most, summary(latencies)
 
 
 @database_sync_to_async
@@ -132,7 +139,7 @@ async def test_replaying_history_on_many_sockets_does_not_starve_other_users(ser
             f"{HISTORY} messages each: {summary(during)}; the replays took {time.monotonic() - started:.1f} s"
         )
         assert replayed == [HISTORY] * REPLAYING_SOCKETS  # the replays are paced, not refused
-        assert max(during) < DELIVERY_BOUND_SECONDS, summary(during)
+        assert_quick(during)
         for client in [*others, *replaying]:
             await client.ws.close()
     finally:
@@ -202,7 +209,8 @@ async def test_one_token_cannot_hold_the_worker_with_sockets(services_env, tmp_p
         codes = json.loads(out)
         print(f"\nother users' delivery alone: {summary(alone)}; during 300 handshakes of one token: {summary(during)}")
         assert codes.count("hello") == 20 and codes.count(4429) == 280, codes
-        assert max(during) < 0.5, summary(during)
+        # A storm's own handshakes cost the worker some CPU, whatever it refuses.
+        assert_quick(during, most=1.0)
         for client in others:
             await client.ws.close()
 
