@@ -6,6 +6,7 @@ the WebSocket consumer turn it into ``{"code", "detail"}`` with a fitting status
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -63,15 +64,22 @@ def is_storable_text(value: str) -> bool:
     return True
 
 
+def json_strings(value: Any) -> Iterator[str]:
+    """Every string in a parsed JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from json_strings(key)
+            yield from json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from json_strings(item)
+
+
 def contains_unstorable_text(value: Any) -> bool:
     """Whether any string in a parsed JSON value (keys included) is not storable text."""
-    if isinstance(value, str):
-        return not is_storable_text(value)
-    if isinstance(value, dict):
-        return any(contains_unstorable_text(k) or contains_unstorable_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(contains_unstorable_text(v) for v in value)
-    return False
+    return not all(is_storable_text(text) for text in json_strings(value))
 
 
 def require_client_id(value: Any) -> str:

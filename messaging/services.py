@@ -21,7 +21,7 @@ from accounts.models import User
 from accounts.selectors import session_tag
 from contacts import policy
 from contacts.models import Department, Membership
-from imsite.errors import ApplicationError, is_number, require_client_id, require_number
+from imsite.errors import ApplicationError, is_number, json_strings, require_client_id, require_number
 
 from . import metrics
 from .frames import message_frame, message_update_frame
@@ -49,7 +49,7 @@ def check_body(body: Any) -> dict[str, Any]:
     except UnicodeEncodeError:
         # A lone surrogate: refused here, alone, before it can fail a batch's write.
         raise ApplicationError(_("The message contains text that is not valid Unicode."), code="invalid") from None
-    if _contains_nul(body):
+    if any("\x00" in text for text in json_strings(body)):
         # PostgreSQL cannot store NUL characters in JSON.
         raise ApplicationError(_("The message contains a NUL character."), code="invalid")
     if size > MAX_BODY_BYTES:
@@ -59,16 +59,6 @@ def check_body(body: Any) -> dict[str, Any]:
             code="too_large",
         )
     return body
-
-
-def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
 
 
 def _user_get_active(user_id: Any) -> User:
@@ -369,10 +359,15 @@ def _messages_stored(sends: list[_Send]) -> dict[tuple[int, str], Message]:
 
 
 def _conversation_for_send(*, sender: User, conversation_id: Any, to_user_id: Any, app: str) -> Conversation:
-    target = _targets_resolve([_Target(sender, conversation_id, to_user_id, app)])[0]
+    return _target_resolve(_Target(sender, conversation_id, to_user_id, app)).conversation
+
+
+def _target_resolve(target: _Target) -> _Target:
+    """One target, resolved as a send's (:func:`_targets_resolve`), or its error raised."""
+    (target,) = _targets_resolve([target])
     if target.error is not None:
         raise target.error
-    return target.conversation
+    return target
 
 
 @policy.one_policy_version()
@@ -749,9 +744,7 @@ def typing_notify(*, user: User, conversation_id: Any, origin: str | None = None
     """Tell the other members that ``user`` is typing: only where a chat message from them
     would be accepted (a member, and in a direct conversation, the two may still talk;
     an app's permit to exchange its own messages is not one to chat)."""
-    target = _targets_resolve([_Target(user, conversation_id, None, "chat")])[0]
-    if target.error is not None:
-        raise target.error
+    target = _target_resolve(_Target(user, conversation_id, None, "chat"))
     others = [uid for uid in target.audience if uid != user.pk]
     frame = {"type": "typing", "conversation": target.conversation.pk, "user": user.pk}
     publish_on_commit(others, event("typing.new", frame, origin=origin))
