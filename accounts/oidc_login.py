@@ -28,7 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from joserfc.errors import JoseError
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .sso import user_sign_in_with_identity
 

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 from oauth2_provider.models import AccessToken
 
-from contacts.selectors import primary_department_for_user
-
 from .models import User
+
+# What other apps add to a person's profile, by key (the address book adds "department"),
+# each a function of the user, registered from the app's AppConfig.ready().
+_profile_parts: dict[str, Callable[[User], Any]] = {}
+
+
+def register_profile_part(key: str, part: Callable[[User], Any]) -> None:
+    _profile_parts[key] = part
 
 
 def user_profile(*, user: User) -> dict:
-    department = primary_department_for_user(user=user)
     return {
         "id": user.id,
         "username": user.username,
@@ -22,11 +29,7 @@ def user_profile(*, user: User) -> dict:
         "title": user.title,
         "phone": user.phone,
         "language": user.language,
-        "department": (
-            {"id": department.id, "code": department.code, "name": department.name}
-            if department
-            else None
-        ),
+        **{key: part(user) for key, part in _profile_parts.items()},
         "is_staff": user.is_staff,
     }
 

@@ -11,7 +11,7 @@ from oauthlib import common
 from oauthlib.oauth2.rfc6749.tokens import BearerToken
 from oauth2_provider.settings import oauth2_settings
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .models import User
 

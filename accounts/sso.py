@@ -18,7 +18,7 @@ from django.contrib.auth import login
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .models import User
 

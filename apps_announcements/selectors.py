@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contacts.models import Department, Membership
 from contacts.selectors import departments_with_subdepartments
-from imsite.errors import ApplicationError, require_number
+from core.errors import ApplicationError, require_number
 
 from .models import Announcement, Recipient
 

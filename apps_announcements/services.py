@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import service_account_get_or_create, service_account_permit
 from contacts.models import Department
-from imsite.errors import ApplicationError, require_client_id, require_number
+from core.errors import ApplicationError, require_client_id, require_number
 from messaging.handlers import render_markdown
 from messaging.services import message_send
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from imsite.errors import ApplicationError
-from imsite.exports import csv_response
+from core.errors import ApplicationError
+from core.exports import csv_response
 
 from . import selectors, services
 from .models import Announcement

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .forms import template_check_definition
 from .models import Approval, ApprovalEvent, ApprovalFile, ApprovalStep, ApprovalTemplate

@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .selectors import approval_file_get_for_user
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .routing import APPROVER_KINDS, OPERATORS
 

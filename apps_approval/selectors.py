@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from imsite.errors import ApplicationError, require_number
+from core.errors import ApplicationError, require_number
 
 from .models import Approval, ApprovalEvent, ApprovalFile, ApprovalStep, ApprovalTemplate, StepApprover
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from imsite.errors import ApplicationError, require_client_id, require_number
-from messaging import bus
+from core.errors import ApplicationError, require_client_id, require_number
+from core import bus
 from messaging.realtime import publish_app_event_on_commit
 from messaging.services import message_send
 

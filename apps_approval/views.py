@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from . import selectors, services
 from .models import Approval, ApprovalStep

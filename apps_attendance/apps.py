@@ -9,7 +9,7 @@ class AppsAttendanceConfig(AppConfig):
 
     def ready(self) -> None:
         from contacts.events import demo_seeded
-        from messaging import bus
+        from core import bus
         from messaging.registry import register_app_handler, register_conversation_permit
 
         from .handlers import AttendanceHandler

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from imsite.errors import ApplicationError, is_number
+from core.errors import ApplicationError, is_number
 from messaging.registry import AppHandler
 
 from .models import Punch

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from contacts.models import Department, Membership
 from contacts.selectors import departments_managed_by, departments_with_subdepartments
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .models import DayResult, Holiday, Leave, Punch
 from .services import Schedule, is_workday, schedule_for

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import service_account_get_or_create, service_account_permit
 from contacts.models import Department, Membership
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 from messaging.models import Message
 from messaging.services import message_send
 

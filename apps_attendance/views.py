@@ -25,8 +25,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from imsite.errors import ApplicationError
-from imsite.exports import csv_response
+from core.errors import ApplicationError
+from core.exports import csv_response
 
 from . import selectors, services
 from .models import DayResult, Punch

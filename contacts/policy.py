@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -27,6 +25,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.cache import KeptUnderVersion
 
 from .models import Department, FriendRequest, Membership, VisibilityRule
 
@@ -102,7 +101,7 @@ class RulePolicy:
         # version stays. The version changes with every write to the tables it comes
         # from (contacts migration 0002), so an entry is never stale.
         self._known: KeptUnderVersion[dict[int, tuple[list[Department], bool, list[Grant]]]] = KeptUnderVersion(
-            dict, MAX_KNOWN_PEOPLE
+            dict, MAX_KNOWN_PEOPLE, version=policy_version
         )
 
     def _people(self, users: list[User]) -> dict[int, Person]:
@@ -336,9 +335,6 @@ class RulePolicy:
 # Past this many people a worker's policy cache starts again.
 MAX_KNOWN_PEOPLE = 50_000
 
-Kept = TypeVar("Kept", bound=Sized)
-
-
 _pinned = threading.local()
 _NOT_PINNED = object()
 
@@ -371,25 +367,6 @@ def one_policy_version():
         yield
     finally:
         del _pinned.version
-
-
-class KeptUnderVersion(Generic[Kept]):
-    """What a worker keeps while the policy version stays: :meth:`current` is it, or a new
-    one (``make()``) when the version has moved, the kept one has grown past
-    ``max_size`` entries, or the database has no version. Whatever is read into it after
-    ``current()`` is at least as new as the version it is kept under."""
-
-    def __init__(self, make: Callable[[], Kept], max_size: int) -> None:
-        self.make, self.max_size = make, max_size
-        self._kept: tuple[int | None, Kept] = (None, make())
-
-    def current(self) -> Kept:
-        version = policy_version()
-        kept_version, kept = self._kept
-        if version is None or kept_version != version or len(kept) > self.max_size:
-            kept = self.make()
-            self._kept = (version, kept)
-        return kept
 
 
 @functools.cache

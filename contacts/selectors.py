@@ -10,7 +10,7 @@ from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from . import policy
 from .models import Department, FriendRequest, Membership
@@ -40,6 +40,12 @@ def primary_department_for_user(*, user: User) -> Department | None:
         .first()
     )
     return membership.department if membership else None
+
+
+def profile_department(user: User) -> dict | None:
+    """The department a person's profile shows (accounts.selectors.user_profile)."""
+    department = primary_department_for_user(user=user)
+    return {"id": department.id, "code": department.code, "name": department.name} if department else None
 
 
 def people_queryset() -> QuerySet[User]:

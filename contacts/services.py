@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from . import policy
 from .models import FriendRequest

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from imsite.errors import ApplicationError, is_number
+from core.errors import ApplicationError, is_number
 from messaging.registry import AppHandler
 
 from .models import StoredFile

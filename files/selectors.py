@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from imsite.errors import ApplicationError, is_number
+from core.errors import ApplicationError, is_number
 
 from .models import StoredFile
 

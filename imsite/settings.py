@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "treebeard",
     "axes",
+    "core",
     "accounts",
     "contacts",
     "messaging",
@@ -172,7 +173,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # (one per test run, so that two runs in one checkout do not meet).
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# See imsite.db: SQLite is called from one thread, PostgreSQL from a pool.
+# See core.db: SQLite is called from one thread, PostgreSQL from a pool.
 DB_THREAD_SENSITIVE = env_bool(
     "DB_THREAD_SENSITIVE", DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 )
@@ -236,7 +237,7 @@ CACHES = {
 # most this long a socket of it can miss events before it is closed to resync.
 LAYER_CHECK_SECONDS = float(os.environ.get("LAYER_CHECK_SECONDS") or 2)
 # A client that leaves more than this unsent (it stopped reading) is cut off; it
-# reconnects and catches up with sync (imsite.backpressure: Daphne and uvicorn).
+# reconnects and catches up with sync (messaging.backpressure: Daphne and uvicorn).
 SLOW_CLIENT_MAX_BYTES = env_int("SLOW_CLIENT_MAX_BYTES", 2**20)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
@@ -347,16 +348,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "imsite.api.TokenScopePermission",
+        "core.api.TokenScopePermission",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "imsite.api.JSONParser",
+        "core.api.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "imsite.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "imsite.api.Pagination",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -508,7 +509,7 @@ _SECURE = env_bool("SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = _SECURE
 CSRF_COOKIE_SECURE = _SECURE
-CSRF_FAILURE_VIEW = "imsite.views.csrf_failure"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _SECURE else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _SECURE
 SECURE_HSTS_PRELOAD = _SECURE

@@ -6,7 +6,7 @@ from oauth2_provider import urls as oauth_urls
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps_approval import files as approval_files
-from imsite import views
+from core import views
 from integrations import oauth
 from messaging import views as messaging_views
 
@@ -56,5 +56,5 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-handler404 = "imsite.views.not_found"
-handler500 = "imsite.views.server_error"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

@@ -5,7 +5,7 @@ service's; every event a service published reaches the connection through its wo
 dispatcher (``messaging.dispatch``) and is forwarded as it is.
 
 A client that stops reading is cut off once more than ``SLOW_CLIENT_MAX_BYTES`` wait
-unsent for it (``imsite.backpressure``); it reconnects and catches up with ``sync``.
+unsent for it (``messaging.backpressure``); it reconnects and catches up with ``sync``.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import connection_user_get_valid, session_tag
 
-from imsite.backpressure import outbound_buffer
-from imsite.db import db
-from imsite.errors import ApplicationError, require_number
+from messaging.backpressure import outbound_buffer
+from core.db import db
+from core.errors import ApplicationError, require_number
 
 from . import dispatch, metrics, presence, selectors, services
 from .frames import ack_frame, error_frame
@@ -102,7 +102,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message) -> None:
         # Not channels' own dispatch: it first sends every frame through Django's one sync
         # thread to close stale database connections. The database calls made here
-        # (imsite.db) do that in their own threads, before and after each call.
+        # (core.db) do that in their own threads, before and after each call.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")

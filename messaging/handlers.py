@@ -9,7 +9,7 @@ import nh3
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .registry import AppHandler
 

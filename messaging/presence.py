@@ -30,7 +30,7 @@ import functools
 import time
 from typing import Protocol
 
-from imsite.db import db
+from core.db import db
 from django.conf import settings
 
 from contacts import policy

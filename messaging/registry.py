@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.utils.translation import gettext as _
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 if TYPE_CHECKING:
     from accounts.models import User

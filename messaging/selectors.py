@@ -9,7 +9,7 @@ from django.db.models import Max, OuterRef, Prefetch, Subquery
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from imsite.errors import ApplicationError, require_number
+from core.errors import ApplicationError, require_number
 
 from .frames import message_frame
 from .models import Conversation, ConversationMember, Message

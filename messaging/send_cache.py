@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from accounts.models import User
-from contacts.policy import KeptUnderVersion
+from contacts.policy import policy_version
+from core.cache import KeptUnderVersion
 
 from .models import Conversation, ConversationMember
 
@@ -37,7 +38,7 @@ class _Known:
 
 class SendCache:
     def __init__(self) -> None:
-        self._known = KeptUnderVersion(_Known, MAX_KNOWN)
+        self._known = KeptUnderVersion(_Known, MAX_KNOWN, version=policy_version)
 
     def users(self, ids: Iterable[int]) -> dict[int, User]:
         """The users of these ids that exist, active or not."""

@@ -1,7 +1,7 @@
 """A worker's socket sends, stored in batches with one commit each.
 
-Each ``send`` frame joins the worker's queue and waits for its result. While one batch is
-being written (``services.message_send_many``: its checks share their queries, its writes
+Each ``send`` frame joins the worker's queue (``core.batching``) and waits for its result.
+While one batch is being written (``services.message_send_many``: its checks share their queries, its writes
 are a handful of statements, one commit), the next gathers; a lone send is written at
 once. A busy worker so writes many messages per commit instead of one commit and a
 dozen queries per message, and a quiet one adds no delay.
@@ -14,7 +14,8 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 
-from imsite.db import db
+from core.batching import Batcher
+from core.db import db
 
 from . import metrics, services
 from .services import SendRequest, SendResult
@@ -30,33 +31,17 @@ class SendQueue:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.pending: list[tuple[SendRequest, asyncio.Future]] = []
-        self.writing = False
+        self.batcher: Batcher[SendRequest, SendResult] = Batcher(
+            self._write, loop=loop, max_size=MAX_BATCH, name="switchboard-sends"
+        )
 
     async def send(self, request: SendRequest) -> SendResult:
         """The request's result once committed, or its ApplicationError raised."""
-        future = self.loop.create_future()
-        self.pending.append((request, future))
-        if not self.writing:
-            self.writing = True
-            self.loop.create_task(self._write(), name="switchboard-sends")
-        return await future
+        return await self.batcher.submit(request)
 
-    async def _write(self) -> None:
-        try:
-            while self.pending:
-                batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
-                metrics.SEND_BATCH.observe(len(batch))
-                outcomes = await self._outcomes([request for request, _ in batch])
-                for (_request, future), outcome in zip(batch, outcomes):
-                    if future.done():  # its connection went away meanwhile
-                        continue
-                    if isinstance(outcome, Exception):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
-        finally:
-            self.writing = False
+    async def _write(self, requests: list[SendRequest]) -> list[SendResult | Exception]:
+        metrics.SEND_BATCH.observe(len(requests))
+        return await self._outcomes(requests)
 
     async def _outcomes(self, requests: list[SendRequest]) -> list[SendResult | Exception]:
         try:

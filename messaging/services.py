@@ -21,7 +21,7 @@ from accounts.models import User
 from accounts.selectors import session_tag
 from contacts import policy
 from contacts.models import Department, Membership
-from imsite.errors import ApplicationError, is_number, json_strings, require_client_id, require_number
+from core.errors import ApplicationError, is_number, json_strings, require_client_id, require_number
 
 from . import metrics
 from .frames import message_frame, message_update_frame

@@ -33,6 +33,8 @@ from typing import Any
 
 from channels_redis.core import RedisChannelLayer
 
+from core.batching import Batcher
+
 logger = logging.getLogger(__name__)
 
 # How long a sender trusts the group's members as it last read them.
@@ -81,8 +83,10 @@ class Outbox:
         self.layer = layer
         self.group = group
         self.loop = loop
-        self.pending: list[tuple[list[dict[str, Any]], asyncio.Future]] = []
-        self.sending = False
+        # Hand-overs (each a list of events, kept together), up to MAX_BATCH events a batch.
+        self.batcher: Batcher[list[dict[str, Any]], None] = Batcher(
+            self._send_batch, loop=loop, max_size=MAX_BATCH, size=len, name="switchboard-outbox"
+        )
         self.redis = on_redis(layer)
         self._read_at = float("-inf")
         # Redis host index -> [(key, capacity, the group's channels behind that key)].
@@ -96,40 +100,19 @@ class Outbox:
     async def put_many(self, messages: list[dict[str, Any]]) -> None:
         """Send these, in order, to every member of the group; raises if the layer is
         unreachable."""
-        future = self.loop.create_future()
-        self.pending.append((messages, future))
-        if not self.sending:
-            self.sending = True
-            self.loop.create_task(self._drain(), name="switchboard-outbox")
-        await future
+        await self.batcher.submit(messages)
 
-    async def _drain(self) -> None:
-        try:
-            while self.pending:
-                # Whole hand-overs, at least one, up to MAX_BATCH events.
-                count = taken = 0
-                while taken < len(self.pending) and (taken == 0 or count + len(self.pending[taken][0]) <= MAX_BATCH):
-                    count += len(self.pending[taken][0])
-                    taken += 1
-                batch, self.pending = self.pending[:taken], self.pending[taken:]
-                for _attempt in range(2):
-                    try:
-                        await self.send([message for messages, _ in batch for message in messages])
-                        error = None
-                        break
-                    except Exception as failure:
-                        # Once more: after a Redis restart the pool's first connection is dead.
-                        error = failure
-                        self._read_at = float("-inf")
-                for _messages, future in batch:
-                    if future.done():
-                        continue
-                    if error is None:
-                        future.set_result(None)
-                    else:
-                        future.set_exception(error)
-        finally:
-            self.sending = False
+    async def _send_batch(self, handovers: list[list[dict[str, Any]]]) -> list[BaseException | None]:
+        error = None
+        for _attempt in range(2):
+            try:
+                await self.send([message for messages in handovers for message in messages])
+                return [None] * len(handovers)
+            except Exception as failure:
+                # Once more: after a Redis restart the pool's first connection is dead.
+                error = failure
+                self._read_at = float("-inf")
+        return [error] * len(handovers)
 
     async def send(self, messages: list[dict[str, Any]]) -> None:
         if not self.redis:

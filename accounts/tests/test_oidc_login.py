@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.sso import user_get_for_identity
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 from imsite.testing.servers import ServerProcess, free_port, manage, standalone_env
 
 DEMO_PASSWORD = "switchboard-demo"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps_announcements import selectors, services
 from apps_announcements.models import Announcement, Recipient
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 from messaging.models import ConversationMember, Message
 
 pytestmark = pytest.mark.django_db

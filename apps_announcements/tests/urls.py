@@ -9,5 +9,5 @@ urlpatterns = list(site_urlpatterns)
 if not included:
     urlpatterns.insert(0, path("announcements/", include("apps_announcements.urls")))
 
-handler404 = "imsite.views.not_found"
-handler500 = "imsite.views.server_error"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

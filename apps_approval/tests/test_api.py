@@ -10,7 +10,7 @@ from django.db import connection
 
 from apps_approval import services
 from apps_approval.models import Approval, ApprovalTemplate
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def post(client, path, payload=None):

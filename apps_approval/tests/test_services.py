@@ -9,8 +9,8 @@ import pytest
 from apps_approval import services
 from apps_approval.models import Approval, ApprovalEvent, ApprovalTemplate
 from apps_approval.routing import resolve_chain
-from imsite.errors import ApplicationError
-from messaging import bus
+from core.errors import ApplicationError
+from core import bus
 from messaging.models import Message
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from contacts import selectors, services
 from rest_framework.permissions import IsAuthenticated
 
-from imsite.api import ClientScopePermission, Pagination, TokenScopePermission
+from core.api import ClientScopePermission, Pagination, TokenScopePermission
 
 # A person (as everywhere), or an integration whose token carries ``directory:read``.
 PERSON_OR_DIRECTORY_CLIENT = [(IsAuthenticated & TokenScopePermission) | ClientScopePermission]

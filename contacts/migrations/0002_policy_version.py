@@ -10,7 +10,7 @@ random 64-bit number.
 
 from django.db import migrations
 
-from imsite.vendor_sql import run_sql_for_vendor
+from core.vendor_sql import run_sql_for_vendor
 
 TABLES = [
     "contacts_department",

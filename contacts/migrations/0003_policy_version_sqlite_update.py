@@ -10,7 +10,7 @@ from importlib import import_module
 
 from django.db import migrations
 
-from imsite.vendor_sql import run_sql_for_vendor
+from core.vendor_sql import run_sql_for_vendor
 
 # The triggers contacts 0002 made, by its own names (a migration's text does not change).
 SQLITE_TRIGGERS = import_module("contacts.migrations.0002_policy_version").SQLITE_TRIGGERS

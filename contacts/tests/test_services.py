@@ -2,7 +2,7 @@ import pytest
 
 from contacts import services
 from contacts.models import FriendRequest
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 

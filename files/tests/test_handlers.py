@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from files import services
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 from messaging.models import Message
 from messaging.services import message_edit, message_send
 

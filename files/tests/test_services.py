@@ -6,7 +6,7 @@ import pytest
 
 from files import services
 from files.models import StoredFile
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .conftest import metric, sha256, upload_of
 

@@ -3,8 +3,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from imsite.api import ClientScopePermission
-from imsite.errors import ApplicationError, require_number
+from core.api import ClientScopePermission
+from core.errors import ApplicationError, require_number
 
 from integrations import services
 from integrations.models import Client, Notification

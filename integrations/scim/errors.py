@@ -11,7 +11,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 
 from .schemas import ERROR
 

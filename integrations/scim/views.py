@@ -12,7 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from imsite.api import ClientScopePermission, JSONParser
+from core.api import ClientScopePermission, JSONParser
 
 from . import mapping, selectors, services
 from .errors import ScimError, exception_handler, invalid_value, not_found

@@ -14,7 +14,7 @@ which keeps the first message between two people from resetting every worker's c
 
 from django.db import migrations
 
-from imsite.vendor_sql import run_sql_for_vendor
+from core.vendor_sql import run_sql_for_vendor
 
 # (table, the events a PostgreSQL statement-level trigger fires on)
 POSTGRESQL_STATEMENT_TRIGGERS = [

@@ -650,7 +650,7 @@ class PollHandler(AppHandler):
 
     def clean(self, body, *, sender, conversation):
         if not isinstance(body.get("question"), str):
-            from imsite.errors import ApplicationError
+            from core.errors import ApplicationError
 
             raise ApplicationError("A poll needs a question.", code="invalid")
         return {"question": body["question"], "options": list(body.get("options", []))}

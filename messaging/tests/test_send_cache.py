@@ -8,7 +8,7 @@ from django.contrib.auth.models import update_last_login
 from django.db import connection
 
 from contacts.policy import policy_version
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 from messaging import services
 from messaging.models import Conversation, ConversationMember, Message
 

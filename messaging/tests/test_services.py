@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 from messaging import services
 from messaging.models import Conversation, Message
 

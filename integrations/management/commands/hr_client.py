@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from imsite.errors import ApplicationError
+from core.errors import ApplicationError
 from integrations import services
 from integrations.models import CLIENT_SCOPES, Client
 

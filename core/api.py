@@ -14,7 +14,7 @@ from rest_framework.parsers import JSONParser as BaseJSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from imsite.errors import ApplicationError, contains_unstorable_text
+from core.errors import ApplicationError, contains_unstorable_text
 
 _CODE_BY_EXCEPTION: list[tuple[type[exceptions.APIException], str]] = [
     (exceptions.NotAuthenticated, "unauthenticated"),

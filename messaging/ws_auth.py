@@ -20,7 +20,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
 
 from accounts.selectors import access_token_get_valid
-from imsite.db import db
+from core.db import db
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

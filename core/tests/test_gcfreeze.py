@@ -11,7 +11,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.core.exceptions import ImproperlyConfigured
 from prometheus_client import REGISTRY
 
-from imsite import gcfreeze
+from core import gcfreeze
 from imsite.asgi import django_asgi_app
 
 

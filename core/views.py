@@ -6,7 +6,7 @@ from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from imsite.readiness import OK, readiness_checks
+from core.readiness import OK, readiness_checks
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,7 +24,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 async def readyz(request: HttpRequest) -> HttpResponse:
-    """Whether this worker can serve: its database and Redis hosts answer (imsite.readiness).
+    """Whether this worker can serve: its database and Redis hosts answer (core.readiness).
     ``/healthz`` stays a liveness check, which these services being away must not fail."""
     checks = await readiness_checks()
     ready = all(outcome == OK for outcome in checks.values())

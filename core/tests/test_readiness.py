@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from imsite import readiness
+from core import readiness
 from imsite.testing.servers import ServerProcess, free_port
 
 CLOSED = "redis://127.0.0.1:1/0"  # nothing listens on port 1
