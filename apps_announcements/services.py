@@ -18,7 +18,7 @@ from accounts.services import service_account_get_or_create, service_account_per
 from contacts.models import Department
 from core.errors import ApplicationError, require_client_id, require_number
 from messaging.handlers import render_markdown
-from messaging.services import message_send
+from messaging.send import message_send
 
 from .models import Announcement, Recipient
 from .selectors import (

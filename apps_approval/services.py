@@ -20,7 +20,7 @@ from accounts.models import User
 from core.errors import ApplicationError, require_client_id, require_number
 from core import bus
 from messaging.realtime import publish_app_event_on_commit
-from messaging.services import message_send
+from messaging.send import message_send
 
 from .forms import form_clean
 from .models import Approval, ApprovalCC, ApprovalEvent, ApprovalFile, ApprovalStep, ApprovalTemplate, StepApprover

@@ -15,7 +15,7 @@ from accounts.services import service_account_get_or_create, service_account_per
 from contacts.models import Department, Membership
 from core.errors import ApplicationError
 from messaging.models import Message
-from messaging.services import message_send
+from messaging.send import message_send
 
 from .models import DayResult, Holiday, Leave, PersonSchedule, Punch, WorkSchedule
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.errors import ApplicationError, is_number
 from messaging import metrics
-from messaging.services import conversation_access_for_send
+from messaging.send import conversation_access_for_send
 
 from .models import StoredFile
 

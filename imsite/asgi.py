@@ -11,17 +11,17 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from messaging.backpressure import OutboundBufferMiddleware  # noqa: E402
+from messaging.socket.backpressure import OutboundBufferMiddleware  # noqa: E402
 from core.gcfreeze import GcFreezing  # noqa: E402
 from imsite.routing import websocket_urlpatterns  # noqa: E402
-from messaging.ws_auth import WebSocketAuthMiddleware  # noqa: E402
+from messaging.socket.auth import WebSocketAuthMiddleware  # noqa: E402
 
 # GcFreezing passes every call through untouched (Daphne's send callable included).
 application = GcFreezing(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            # Outermost, so that it sees Daphne's own send callable (messaging.backpressure).
+            # Outermost, so that it sees Daphne's own send callable (messaging.socket.backpressure).
             "websocket": OutboundBufferMiddleware(WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
         }
     )

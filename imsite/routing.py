@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from messaging.consumers import ChatConsumer
+from messaging.socket.consumer import ChatConsumer
 
 websocket_urlpatterns = [
     path("ws/", ChatConsumer.as_asgi()),

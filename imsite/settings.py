@@ -210,7 +210,7 @@ if REDIS_URLS:
                     for url in REDIS_URLS
                 ],
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),
-                # Each worker's listener (messaging.dispatch) carries every event of the
+                # Each worker's listener (messaging.realtime.dispatch) carries every event of the
                 # cluster, so it may hold far more than one connection's channel.
                 "channel_capacity": {"workers*": CHANNEL_LISTENER_CAPACITY},
                 "expiry": 60,
@@ -237,7 +237,7 @@ CACHES = {
 # most this long a socket of it can miss events before it is closed to resync.
 LAYER_CHECK_SECONDS = float(os.environ.get("LAYER_CHECK_SECONDS") or 2)
 # A client that leaves more than this unsent (it stopped reading) is cut off; it
-# reconnects and catches up with sync (messaging.backpressure: Daphne and uvicorn).
+# reconnects and catches up with sync (messaging.socket.backpressure: Daphne and uvicorn).
 SLOW_CLIENT_MAX_BYTES = env_int("SLOW_CLIENT_MAX_BYTES", 2**20)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"

@@ -19,7 +19,7 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from accounts.models import User
 from accounts.services import service_account_get_or_create
 from core.errors import ApplicationError, require_client_id
-from messaging.services import message_send
+from messaging.send import message_send
 
 from .models import CLIENT_SCOPES, Client, Notification, NotificationRecipient
 

@@ -38,6 +38,6 @@ LAYER_RESETS = Counter(
 )
 SEND_BATCH = Histogram(
     "switchboard_send_batch_size",
-    "Socket sends stored together with one commit (messaging.sending).",
+    "Socket sends stored together with one commit (messaging.send.queue).",
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )

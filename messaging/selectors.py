@@ -14,7 +14,7 @@ from core.errors import ApplicationError, require_number
 from .frames import message_frame
 from .models import Conversation, ConversationMember, Message
 
-# Messages a replay reads and sends in one turn (messaging.replay).
+# Messages a replay reads and sends in one turn (messaging.socket.replay).
 SYNC_BATCH = 100
 
 

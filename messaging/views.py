@@ -8,7 +8,7 @@ from django.urls import reverse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .registry import app_handlers
-from .services import MAX_BODY_BYTES
+from .send import MAX_BODY_BYTES
 
 
 @login_required

@@ -230,7 +230,7 @@ def test_reminders(demo, run_on_commit, settings):
 
 
 def test_forged_cards_are_refused(demo):
-    from messaging.services import message_send
+    from messaging.send import message_send
 
     with pytest.raises(ApplicationError) as error:
         message_send(sender=demo["alice"], to_user_id=demo["bob"].id, app="approval",
@@ -271,7 +271,7 @@ def test_item_amounts_must_be_finite(demo):
 
 
 def test_an_approval_only_opens_the_conversation_to_its_cards(demo, run_on_commit):
-    from messaging.services import message_send
+    from messaging.send import message_send
 
     submit(run_on_commit, demo["alice"], "leave", **leave(5))
     with pytest.raises(ApplicationError) as error:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from messaging.ratelimit import CachedBucketThrottle, TokenBucket
+from messaging.socket.ratelimit import CachedBucketThrottle, TokenBucket
 
 # A client reports after each file and now and then for messages: a burst for a batch of
 # files finishing together, then one report a second.

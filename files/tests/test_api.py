@@ -49,7 +49,7 @@ def test_upload(demo, dev_room, api_for):
 
 def test_upload_refusals(demo, dev_room, api_for, settings):
     from contacts.models import FriendRequest
-    from messaging.services import conversation_get_or_create_direct
+    from messaging.send import conversation_get_or_create_direct
 
     alice = api_for(demo["alice"])
     settings.FILE_MAX_BYTES = len(CONTENT) - 1

@@ -9,7 +9,8 @@ import pytest
 from files import services
 from core.errors import ApplicationError
 from messaging.models import Message
-from messaging.services import message_edit, message_send
+from messaging.send import message_send
+from messaging.services import message_edit
 
 from .conftest import sha256, upload_of
 
@@ -96,7 +97,7 @@ def test_malformed_bodies_are_refused(demo, dev_room, changes):
 
 
 def test_the_upload_must_be_the_senders_own_in_this_conversation(demo, dev_room, upload):
-    from messaging.services import conversation_get_or_create_direct
+    from messaging.send import conversation_get_or_create_direct
 
     relay = p2p_body(transport="relay", file=upload.pk)
     # Bob is in the conversation too, but the upload is alice's.

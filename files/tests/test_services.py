@@ -116,7 +116,7 @@ def test_the_quota_counts_each_persons_files(demo, dev_room, settings, media_roo
 
 def test_only_members_who_may_write_can_upload(demo, dev_room, media_root):
     from contacts.models import FriendRequest
-    from messaging.services import conversation_get_or_create_direct
+    from messaging.send import conversation_get_or_create_direct
 
     with pytest.raises(ApplicationError) as error:
         services.file_upload(user=demo["carol"], conversation_id=dev_room.pk, upload=upload_of(b"x"))

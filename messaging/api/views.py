@@ -3,9 +3,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging import selectors, services
+from messaging import selectors, send, services
 from messaging.frames import ack_frame, message_frame
-from messaging.ratelimit import MessageSendThrottle
+from messaging.socket.ratelimit import MessageSendThrottle
 
 
 class MessageSerializer(serializers.Serializer):
@@ -86,7 +86,7 @@ class ConversationDirectApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        conversation = services.conversation_get_or_create_direct(user=request.user, other_id=data.validated_data["user"])
+        conversation = send.conversation_get_or_create_direct(user=request.user, other_id=data.validated_data["user"])
         result = selectors.conversation_get_for_user(user=request.user, conversation_id=conversation.pk)
         return Response(ConversationSerializer(result).data)
 
@@ -145,7 +145,7 @@ class MessageSendApi(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.message_send(
+        result = send.message_send(
             sender=request.user,
             client_id=data.validated_data["client_id"],
             conversation_id=data.validated_data.get("conversation"),

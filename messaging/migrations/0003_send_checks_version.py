@@ -1,5 +1,5 @@
 """What a send's checks read moves the policy version too (contacts migration 0002), so
-that a worker may keep it while the version stays (``messaging.send_cache``): a person
+that a worker may keep it while the version stays (``messaging.send.cache``): a person
 activated or deactivated, or deleted; a conversation deleted (or its kind or direct key
 changed); a membership added to a conversation that is not direct, moved or removed.
 Triggers in the database do it, so no writer can forget to. Read positions, the

@@ -9,7 +9,8 @@ from django.conf import settings
 
 from accounts.services import token_issue_for_user
 from imsite.asgi import application
-from messaging import presence
+from messaging.frames import check_frame
+from messaging.realtime import presence
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +37,9 @@ class Client:
         await self.ws.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
 
     async def recv(self, timeout: float = 2) -> dict:
-        return json.loads(await self.ws.receive_from(timeout=timeout))
+        frame = json.loads(await self.ws.receive_from(timeout=timeout))
+        check_frame(frame)  # every frame a test receives has its protocol shape
+        return frame
 
     async def recv_type(self, kind: str, timeout: float = 2) -> dict:
         """The next frame of a type, skipping presence frames and others on the way."""

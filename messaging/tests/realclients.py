@@ -19,6 +19,7 @@ from django.core.management import call_command
 from accounts.models import User
 from accounts.services import token_issue_for_user
 from imsite.testing.servers import ServerProcess, free_port
+from messaging.frames import check_frame
 
 
 class WsClient:
@@ -38,10 +39,17 @@ class WsClient:
     async def send(self, frame: dict) -> None:
         await self.ws.send(json.dumps(frame))
 
+    @staticmethod
+    def checked(text: str) -> dict:
+        """A frame from the worker, held to its protocol shape (messaging.frames)."""
+        frame = json.loads(text)
+        check_frame(frame)
+        return frame
+
     async def recv_type(self, kind: str, timeout: float = 10) -> dict:
         async with asyncio.timeout(timeout):
             while True:
-                frame = json.loads(await self.ws.recv())
+                frame = self.checked(await self.ws.recv())
                 if frame["type"] == kind:
                     return frame
 
@@ -51,7 +59,7 @@ class WsClient:
         while True:
             try:
                 async with asyncio.timeout(quiet):
-                    frame = json.loads(await self.ws.recv())
+                    frame = self.checked(await self.ws.recv())
             except TimeoutError:
                 return found
             if frame["type"] == kind:

@@ -372,7 +372,7 @@ async def test_unticking_active_in_the_admin_closes_the_sockets_at_once(demo, co
 
 
 async def test_a_deactivated_user_is_cut_off(demo, connect, monkeypatch):
-    from messaging import consumers
+    from messaging.socket import consumer as consumers
 
     monkeypatch.setattr(consumers, "AUTH_RECHECK_SECONDS", 0)
     alice = await connect(demo["alice"])
@@ -389,7 +389,7 @@ async def test_a_revoked_token_ends_its_socket_at_the_next_check(demo, connect, 
 
     from oauth2_provider.models import AccessToken
 
-    from messaging import consumers
+    from messaging.socket import consumer as consumers
 
     monkeypatch.setattr(consumers, "AUTH_RECHECK_SECONDS", 0)
     token = await token_with_scope(demo["alice"], "read write")
@@ -630,7 +630,7 @@ async def test_a_v1_connection_cannot_narrow_its_presence(demo, connect):
 
 
 async def test_presence_goes_to_watchers_only_while_a_v1_connection_is_open(demo, connect):
-    from messaging.presence import get_presence
+    from messaging.realtime.presence import get_presence
 
     alice = await connect(demo["alice"], path=SUBSCRIBE)
     assert not await get_presence().v1_anywhere()

@@ -14,8 +14,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from imsite.testing.servers import ServerProcess, servers
-from messaging import dispatch, metrics, services, wire
-from messaging.realtime import FANOUT, WORKERS_GROUP, event, publish_to_users_async
+from messaging import metrics, send, services
+from messaging.realtime import dispatch, wire
+from messaging.realtime.publish import FANOUT, WORKERS_GROUP, event, publish_to_users_async
 
 from .realclients import RedisServer, WsClient, bench_department, metric, token_for, wait_for
 
@@ -268,7 +269,7 @@ async def test_a_redis_restart_closes_every_socket_and_sync_brings_what_was_stor
         assert metric(worker, "switchboard_layer_resets_total") >= 1
 
         # Acknowledged while Redis is away: it is in the database.
-        stored = await database_sync_to_async(services.message_send)(
+        stored = await database_sync_to_async(send.message_send)(
             sender=demo["alice"],
             client_id=cid(),
             conversation_id=None,

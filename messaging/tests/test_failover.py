@@ -27,7 +27,7 @@ from accounts.models import User
 from accounts.services import token_issue_for_user
 from clients.switchboard_client import SwitchboardClient
 from imsite.testing.servers import servers
-from messaging import services
+from messaging import send, services
 from messaging.models import ConversationMember, Message
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -70,7 +70,7 @@ def talkers_in_pairs_and_groups() -> list[Talker]:
     users = list(User.objects.filter(username__startswith="bench").order_by("username"))
     seats = []
     for a, b in zip(users[: PAIRS * 2 : 2], users[1 : PAIRS * 2 : 2]):
-        conversation = services.conversation_get_or_create_direct(user=a, other_id=b.pk)
+        conversation = send.conversation_get_or_create_direct(user=a, other_id=b.pk)
         seats += [(a, conversation.pk), (b, conversation.pk)]
     for n in range(GROUPS):
         members = users[PAIRS * 2 + n * GROUP_SIZE : PAIRS * 2 + (n + 1) * GROUP_SIZE]

@@ -11,12 +11,14 @@ from contacts.policy import policy_version
 from core.errors import ApplicationError
 from messaging import services
 from messaging.models import Conversation, ConversationMember, Message
+from messaging.send import message_send
+from messaging.send.cache import send_cache
 
 pytestmark = pytest.mark.django_db
 
 
 def send(sender, **target):
-    return services.message_send(sender=sender, client_id=str(uuid.uuid4()), body={"text": "hi"}, **target)
+    return message_send(sender=sender, client_id=str(uuid.uuid4()), body={"text": "hi"}, **target)
 
 
 def refusal(sender, **target):
@@ -52,7 +54,7 @@ def test_a_member_removed_or_added_behind_the_workers_back_counts_at_once(demo):
     ConversationMember.objects.bulk_create([ConversationMember(conversation=group, user=dev_lead)])
     assert send(dev_lead, conversation_id=group.pk).created
     # and the new member is among those the next message goes to
-    assert sorted(services.send_cache.conversations([group.pk])[group.pk][1]) == sorted([alice.pk, dev_lead.pk])
+    assert sorted(send_cache.conversations([group.pk])[group.pk][1]) == sorted([alice.pk, dev_lead.pk])
 
 
 def test_a_deleted_direct_conversation_is_begun_again(demo):

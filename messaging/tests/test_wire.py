@@ -8,7 +8,7 @@ import uuid
 import pytest
 from channels.layers import get_channel_layer
 
-from messaging import wire
+from messaging.realtime import wire
 
 # The database is not used, but the session that runs these alone must still set it up.
 pytestmark = [pytest.mark.services, pytest.mark.django_db]

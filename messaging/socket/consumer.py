@@ -2,10 +2,10 @@
 
 Thin on purpose: authenticate, parse, call one service, forward. Every decision is a
 service's; every event a service published reaches the connection through its worker's
-dispatcher (``messaging.dispatch``) and is forwarded as it is.
+dispatcher (``messaging.realtime.dispatch``) and is forwarded as it is.
 
 A client that stops reading is cut off once more than ``SLOW_CLIENT_MAX_BYTES`` wait
-unsent for it (``messaging.backpressure``); it reconnects and catches up with ``sync``.
+unsent for it (``backpressure``); it reconnects and catches up with ``sync``.
 """
 
 from __future__ import annotations
@@ -27,15 +27,17 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import connection_user_get_valid, session_tag
 
-from messaging.backpressure import outbound_buffer
 from core.db import db
 from core.errors import ApplicationError, require_number
 
-from . import dispatch, metrics, presence, selectors, services
-from .frames import ack_frame, error_frame
+from .. import metrics, selectors, services
+from ..frames import PONG, ack_frame, error_frame, presence_subscribed_frame
+from ..realtime import dispatch, presence
+from ..send import SendRequest
+from ..send.queue import get_send_queue
+from .backpressure import outbound_buffer
 from .ratelimit import TokenBucket, send_bucket
 from .replay import get_replay_turns
-from .sending import get_send_queue
 
 MAX_FRAME_BYTES = 96 * 1024
 AUTH_RECHECK_SECONDS = 60
@@ -317,7 +319,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not self.sends.take():
             raise ApplicationError(_("You are sending too fast; wait a moment."), code="rate_limited")
         result = await get_send_queue().send(
-            services.SendRequest(
+            SendRequest(
                 sender=self.user,
                 client_id=frame.get("client_id"),
                 conversation_id=frame.get("conversation"),
@@ -331,7 +333,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send_frame(ack_frame(result.message))
 
     async def on_sync(self, frame: dict) -> None:
-        """Replay what the client missed, a batch a turn (``messaging.replay``): other
+        """Replay what the client missed, a batch a turn (``replay``): other
         users' traffic goes on meanwhile, and a client slow to read waits outside its turn."""
         after = require_number(frame.get("after"), "after", minimum=0)
         turns = get_replay_turns()
@@ -376,7 +378,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
 
     async def on_ping(self, frame: dict) -> None:
-        await self.send_frame({"type": "pong"})
+        await self.send_frame(PONG)
 
     async def on_presence(self, frame: dict) -> None:
         status = frame.get("status")
@@ -410,7 +412,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             for user_id in self.subscriptions - allowed:
                 self.presence_told.pop(user_id, None)
             self.subscriptions = allowed
-            await self.send_frame({"type": "presence_subscribed", "users": sorted(allowed)})
+            await self.send_frame(presence_subscribed_frame(allowed))
             await self.tell_presence(await presence.presence_of(allowed))
         finally:
             await self.become_ready()

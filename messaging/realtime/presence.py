@@ -19,7 +19,7 @@ subscribers, and with the watchers' ids only while some worker holds a v1 connec
 Each worker also keeps a mark in every Redis host (``worker_up``) and checks it every
 couple of seconds (``worker_intact``): Redis here keeps nothing on disk, so a restart
 wipes presence and the channel layer's groups alike, and a missing mark is how a worker
-learns of it (``messaging.dispatch``).
+learns of it (``messaging.realtime.dispatch``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from django.conf import settings
 
 from contacts import policy
 
-from .realtime import event, publish_to_users_async
+from ..frames import presence_frame
+from .publish import event, publish_to_users_async
 
 ONLINE, AWAY, OFFLINE = "online", "away", "offline"
 # The most users one connection may subscribe to at a time (a screenful or a few).
@@ -298,7 +299,7 @@ async def presence_change(*, user, channel: str, status: str | None) -> str:
         # skips the rest for the price of a dict lookup. (Asking Redis first which
         # watchers are online cost a read per watcher per change.)
         watchers = await db(policy.watcher_ids)(user) if await registry.v1_anywhere() else ()
-        frame = {"type": "presence", "user": user.pk, "status": after}
+        frame = presence_frame(user_id=user.pk, status=after)
         await publish_to_users_async(
             watchers, event("presence.changed", frame, user=user.pk, status=after), subject=user.pk
         )
@@ -306,7 +307,7 @@ async def presence_change(*, user, channel: str, status: str | None) -> str:
 
 
 def presence_frames(statuses: dict[int, str]) -> list[dict]:
-    return [{"type": "presence", "user": uid, "status": status} for uid, status in sorted(statuses.items())]
+    return [presence_frame(user_id=uid, status=status) for uid, status in sorted(statuses.items())]
 
 
 async def presence_connect(*, user, channel: str, everyone: bool = True) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The send path: query counts, gap-free seqs under failure, events on commit."""
+"""The send leg (messaging.send): query counts, gap-free seqs under failure, events on commit."""
 
 import uuid
 
@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.errors import ApplicationError
 from messaging import services
+from messaging.send import SendRequest, SendResult, message_send, message_send_many
 from messaging.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def send(sender, **kwargs):
     kwargs.setdefault("client_id", str(uuid.uuid4()))
     kwargs.setdefault("body", {"text": "hi"})
-    return services.message_send(sender=sender, **kwargs)
+    return message_send(sender=sender, **kwargs)
 
 
 def test_send_path_query_count(demo):
@@ -125,7 +126,7 @@ def test_apps_may_keep_their_messages_to_themselves(demo):
 def request(sender, **kwargs):
     kwargs.setdefault("client_id", str(uuid.uuid4()))
     kwargs.setdefault("body", {"text": "hi"})
-    return services.SendRequest(sender=sender, **kwargs)
+    return SendRequest(sender=sender, **kwargs)
 
 
 @pytest.fixture
@@ -148,8 +149,8 @@ def pairs():
 def test_a_batch_of_sends_takes_as_many_queries_as_two(pairs):
     def queries_for(batch):
         with CaptureQueriesContext(connection) as queries:
-            outcomes = services.message_send_many(batch)
-        assert all(isinstance(o, services.SendResult) and o.created for o in outcomes), outcomes
+            outcomes = message_send_many(batch)
+        assert all(isinstance(o, SendResult) and o.created for o in outcomes), outcomes
         return len(queries)
 
     def both_ways(some):
@@ -178,7 +179,7 @@ def test_one_refusal_in_a_batch_does_not_hold_up_the_others(demo, committed):
         request(bob, conversation_id=earlier.conversation_id, client_id="reply"),
         request(bob, conversation_id=999_999),
     ]
-    first, bad_body, refused, repeat, twin, reply, nowhere = services.message_send_many(batch)
+    first, bad_body, refused, repeat, twin, reply, nowhere = message_send_many(batch)
 
     assert (first.created, first.message.seq, reply.message.seq) == (True, 2, 3)
     assert (bad_body.code, refused.code, nowhere.code) == ("invalid", "not_permitted", "not_found")
@@ -211,7 +212,7 @@ def test_a_send_whose_conversation_is_deleted_on_the_way_is_refused_alone(demo, 
 
     register_app_handler(Closing())
     try:
-        gone, stays = services.message_send_many(
+        gone, stays = message_send_many(
             [request(alice, conversation_id=group.pk, app="closing"), request(bob, conversation_id=kept.conversation_id)]
         )
     finally:
@@ -242,8 +243,8 @@ def test_batches_written_at_once_to_the_same_conversations_keep_every_seq(pairs)
         try:
             for _ in range(15):
                 batch = [request(senders[c], conversation_id=c) for c in shuffled.sample(conversations, 4) * 2]
-                outcomes = services.message_send_many(batch)
-                failures.extend(o for o in outcomes if not isinstance(o, services.SendResult))
+                outcomes = message_send_many(batch)
+                failures.extend(o for o in outcomes if not isinstance(o, SendResult))
         except Exception as error:  # noqa: BLE001 - reported below
             failures.append(error)
         finally:
@@ -269,7 +270,7 @@ def test_a_repeat_is_answered_with_the_stored_message_even_where_it_would_be_ref
     friendship = FriendRequest.objects.create(from_user=alice, to_user=carol, status="accepted")
     first = send(alice, to_user_id=carol.pk, client_id="once").message
     friendship.delete()
-    again, fresh = services.message_send_many(
+    again, fresh = message_send_many(
         [request(alice, to_user_id=carol.pk, client_id="once"), request(alice, to_user_id=carol.pk)]
     )
     assert (again.created, again.message.pk, again.message.seq) == (False, first.pk, 1)
@@ -314,7 +315,7 @@ def test_a_client_id_stored_by_another_connection_meanwhile_is_the_answer(demo):
 
     register_app_handler(Racing())
     try:
-        before, raced, after = services.message_send_many(
+        before, raced, after = message_send_many(
             [
                 request(alice, conversation_id=conversation_id),
                 request(alice, conversation_id=conversation_id, client_id="raced", app="racing"),
@@ -369,7 +370,7 @@ def test_a_batch_whose_write_fails_is_written_again_without_the_guilty(demo, com
 
     register_app_handler(Unstorable())
     try:
-        before, guilty, after = services.message_send_many(
+        before, guilty, after = message_send_many(
             [
                 request(alice, to_user_id=bob.pk),
                 request(alice, to_user_id=bob.pk, app="unstorable"),

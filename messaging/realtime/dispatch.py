@@ -1,7 +1,7 @@
 """Fan-out once per worker: the worker's own index of its sockets, and its listener.
 
 Each worker process keeps ``user id -> its connections here`` and one listener channel on
-the channel layer, a member of the group ``workers`` (``messaging.realtime``). An event
+the channel layer, a member of the group ``workers`` (``messaging.realtime.publish``). An event
 is one channel-layer message to that group, carrying its audience's ids; each worker's
 listener hands it to its own connections of those users. A message to a department of
 5,000 costs one channel-layer send and one receive per worker, not one send per member.
@@ -35,8 +35,9 @@ from typing import Any, Protocol
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from . import metrics, presence, wire
-from .realtime import FANOUT, WORKERS_GROUP, bind_server_loop
+from .. import metrics
+from . import presence, wire
+from .publish import FANOUT, WORKERS_GROUP, bind_server_loop
 
 # Daphne's WebSocket library sends only 1000 and 3000-4999, so these are the private-use
 # twins of 1012 (service restart) and 1013 (try again later).

@@ -1,7 +1,7 @@
 """A worker's socket sends, stored in batches with one commit each.
 
 Each ``send`` frame joins the worker's queue (``core.batching``) and waits for its result.
-While one batch is being written (``services.message_send_many``: its checks share their queries, its writes
+While one batch is being written (``service.message_send_many``: its checks share their queries, its writes
 are a handful of statements, one commit), the next gathers; a lone send is written at
 once. A busy worker so writes many messages per commit instead of one commit and a
 dozen queries per message, and a quiet one adds no delay.
@@ -17,8 +17,10 @@ from django.db import InterfaceError, OperationalError
 from core.batching import Batcher
 from core.db import db
 
-from . import metrics, services
-from .services import SendRequest, SendResult
+from .. import metrics
+from .checks import SendRequest, SendResult
+from .service import message_send_many
+from .store import send_failure
 
 # More would make the first sender of a batch wait for the last one's checks.
 MAX_BATCH = 64
@@ -45,10 +47,10 @@ class SendQueue:
 
     async def _outcomes(self, requests: list[SendRequest]) -> list[SendResult | Exception]:
         try:
-            return await db(services.message_send_many)(requests)
+            return await db(message_send_many)(requests)
         except Exception as error:
             if len(requests) == 1:
-                return [services.send_failure(error)]
+                return [send_failure(error)]
             # One send must never fail its neighbours: whatever went wrong, each is tried
             # alone, so that only the guilty fail.
             logger.warning("a batch of %d sends failed; trying each alone", len(requests), exc_info=True)

@@ -3,7 +3,7 @@
 An event goes to the channel layer once, whatever its audience: one message to the group
 of worker listeners (``workers``) carrying the ids of the users it is for and the frame,
 serialised once. Each worker hands it to its own connections of those users
-(``messaging.dispatch``). Events are published only from services, only after commit:
+(``messaging.realtime.dispatch``). Events are published only from services, only after commit:
 the database stays the source of truth and the channel layer is the fast path.
 """
 
@@ -23,7 +23,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from . import metrics, wire
+from .. import metrics
+from ..frames import app_event_frame
+from . import wire
 
 # Every worker that holds sockets has one listener channel in this group.
 WORKERS_GROUP = "workers"
@@ -36,7 +38,7 @@ logger = logging.getLogger(__name__)
 class Numbering:
     """Numbers this process's events 1, 2, 3… under a name of its own, so that a listener
     that misses one (channels-redis drops what exceeds a channel's capacity or waits past
-    its expiry, without a word) can tell (``messaging.dispatch.Gaps``).
+    its expiry, without a word) can tell (``messaging.realtime.dispatch.Gaps``).
 
     Sends run concurrently, so their events may reach a listener out of order. Each event
     therefore also carries ``settled``: the lowest number still being sent when it left.
@@ -172,4 +174,4 @@ def publish_on_commit(user_ids: Iterable[int], message: dict[str, Any]) -> None:
 def publish_app_event_on_commit(user_ids: Iterable[int], *, app: str, data: dict[str, Any]) -> None:
     """Tell these users' clients something about an app's object (an approval's new
     state, say), as an ``app_event`` frame; the app's renderer on the client acts on it."""
-    publish_on_commit(user_ids, event("app.event", {"type": "app_event", "app": app, "data": data}))
+    publish_on_commit(user_ids, event("app.event", app_event_frame(app=app, data=data)))

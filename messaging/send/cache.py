@@ -1,6 +1,6 @@
 """What a worker's send checks read, kept while the policy version stays.
 
-A batch of sends (``services.message_send_many``) must know who the people written to
+A batch of sends (``service.message_send_many``) must know who the people written to
 are and whether they are active, which conversation two people share, and who is in
 each conversation written to. These change seldom, so each worker keeps what it has
 read, and the policy version (contacts migration 0002) tells it when to forget: triggers
@@ -20,7 +20,7 @@ from accounts.models import User
 from contacts.policy import policy_version
 from core.cache import KeptUnderVersion
 
-from .models import Conversation, ConversationMember
+from ..models import Conversation, ConversationMember
 
 # Past this many people and conversations a worker's cache starts again.
 MAX_KNOWN = 50_000
