@@ -56,7 +56,7 @@ def _empty_cache():
 
 @pytest.fixture
 def demo(db):
-    """The demo organisation of DESIGN.md, as a dict of users by username."""
+    """The demo organisation (docs/architecture.md), as a dict of users by username."""
     from accounts.models import User
     from contacts.demo import demo_organisation_seed
 

@@ -57,7 +57,7 @@ TEMPLATES = [
     },
 ]
 
-# DESIGN.md's demo: leave over 3 days adds the president; expenses over 1,000 add hr_lead.
+# The demo organisation's routing (docs/architecture.md): leave over 3 days adds the president; expenses over 1,000 add hr_lead.
 DEMO_STEPS = {
     "leave": [
         MANAGER,

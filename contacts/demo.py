@@ -1,4 +1,4 @@
-"""The demo organisation of DESIGN.md: five departments under one company root."""
+"""The demo organisation (docs/architecture.md): five departments under one company root."""
 
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ class Person:
 
 
 class RulePolicy:
-    """The policy DESIGN.md describes, with visibility rules stored as data."""
+    """The policy of docs/architecture.md and docs/address-book.md, with visibility rules stored as data."""
 
     # --- loading -------------------------------------------------------------------------
     def __init__(self) -> None:
