@@ -36,6 +36,13 @@ class FileHandler(AppHandler):
     # The message and its upload must agree; an edit could only break that.
     editable = False
 
+    def chat_config(self) -> dict[str, Any]:
+        return {
+            "max_bytes": settings.FILE_MAX_BYTES,
+            "upload_url": reverse("api-files"),
+            "archive_p2p": settings.FILE_ARCHIVE_P2P,
+        }
+
     def clean(self, body: dict[str, Any], *, sender, conversation) -> dict[str, Any]:
         name, size, sha256 = body.get("name"), body.get("size"), body.get("sha256")
         content_type = body.get("type", "")

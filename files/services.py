@@ -25,7 +25,6 @@ from .models import StoredFile
 FILE_APP = "file"
 MAX_NAME_CHARS = 255
 MAX_TYPE_CHARS = 200
-P2P_KINDS = ("message", "file")
 
 # Control characters, and format characters such as the right-to-left override that
 # makes "invoice‮fdp.exe" look like a PDF.
@@ -123,16 +122,3 @@ def file_upload(*, user: User, conversation_id: Any, upload: UploadedFile | None
         raise
     transaction.on_commit(lambda: metrics.RELAY_BYTES.inc(size))
     return stored
-
-
-def p2p_bytes_report(*, byte_count: Any, kind: Any) -> None:
-    """Count bytes a client says it sent directly to a peer; the server never sees them,
-    so this report is the only measure of how much the direct path carries."""
-    if not is_number(byte_count) or not 1 <= byte_count <= settings.FILE_MAX_P2P_REPORT:
-        raise ApplicationError(
-            _("bytes must be a whole number from 1 to %(max)d.") % {"max": settings.FILE_MAX_P2P_REPORT},
-            code="invalid",
-        )
-    if kind not in P2P_KINDS:
-        raise ApplicationError(_("kind must be “message” or “file”."), code="invalid")
-    metrics.P2P_BYTES.labels(kind=kind).inc(byte_count)

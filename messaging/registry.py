@@ -81,6 +81,11 @@ class AppHandler:
     def on_stored(self, message: Message) -> None:
         """Called after commit for each new message of this app."""
 
+    def chat_config(self) -> dict[str, Any] | None:
+        """What the app's client-side code needs from the server (limits, URLs): the chat
+        page hands it over as ``config.apps[<app>]``."""
+        return None
+
 
 app_handlers: Registry[AppHandler] = Registry("app handler")
 

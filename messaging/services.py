@@ -17,6 +17,8 @@ from contacts import policy
 from contacts.models import Department, Membership
 from core.errors import ApplicationError, is_number, require_number
 
+from . import metrics
+
 from .frames import hello_frame, message_update_frame, receipt_frame, signal_frame, typing_frame
 from .models import Connection, Conversation, ConversationMember, Message
 from .realtime.publish import event, publish_on_commit
@@ -228,3 +230,22 @@ def connections_close_session(*, user_id: int, session_key: str) -> None:
     """The connections of a browser session that was signed out close at once (4401), on
     every worker; the user's other sessions and tokens keep theirs."""
     publish_on_commit([user_id], event("connection.close", {}, session=session_tag(session_key)))
+
+
+# --- the direct path's offload --------------------------------------------------------
+
+# What clients send each other directly: messages, and files (docs/p2p.md).
+P2P_KINDS = ("message", "file")
+
+
+def p2p_bytes_report(*, byte_count: Any, kind: Any) -> None:
+    """Count bytes a client says it sent directly to a peer; the server never sees them,
+    so this report is the only measure of how much the direct path carries."""
+    if not is_number(byte_count) or not 1 <= byte_count <= settings.FILE_MAX_P2P_REPORT:
+        raise ApplicationError(
+            _("bytes must be a whole number from 1 to %(max)d.") % {"max": settings.FILE_MAX_P2P_REPORT},
+            code="invalid",
+        )
+    if kind not in P2P_KINDS:
+        raise ApplicationError(_("kind must be “message” or “file”."), code="invalid")
+    metrics.P2P_BYTES.labels(kind=kind).inc(byte_count)

@@ -28,12 +28,9 @@ def chat(request: HttpRequest) -> HttpResponse:
                     "ice_servers": settings.ICE_SERVERS,
                     "connect_timeout_ms": settings.P2P_CONNECT_TIMEOUT_MS,
                 },
-                "files": {
-                    "max_bytes": settings.FILE_MAX_BYTES,
-                    "upload_url": reverse("api-files"),
-                    "archive_p2p": settings.FILE_ARCHIVE_P2P,
-                },
                 "p2p_report_url": reverse("api-p2p-bytes"),
+                # What each office app's client needs, from the app's own handler.
+                "apps": {h.app: config for h in app_handlers.values() if (config := h.chat_config()) is not None},
             },
             # Each office app's client-side renderer, named by its handler.
             "app_includes": [h.chat_include for h in app_handlers.values() if h.chat_include],

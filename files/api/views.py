@@ -6,7 +6,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from files import services
-from files.api.throttling import P2PReportThrottle
 
 
 class FileUploadApi(APIView):
@@ -46,23 +45,3 @@ class FileUploadApi(APIView):
             upload=data.validated_data["file"],
         )
         return Response(self.OutputSerializer(stored).data, status=status.HTTP_201_CREATED)
-
-
-class P2PBytesReportApi(APIView):
-    """Report bytes this client sent directly to a peer (for /metrics)."""
-
-    throttle_classes = [P2PReportThrottle]
-
-    class InputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "P2PBytesReport"
-
-        bytes = serializers.IntegerField(help_text="Bytes sent directly since the last report.")
-        kind = serializers.ChoiceField(choices=services.P2P_KINDS)
-
-    @extend_schema(request=InputSerializer, responses={204: None})
-    def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.p2p_bytes_report(byte_count=data.validated_data["bytes"], kind=data.validated_data["kind"])
-        return Response(status=status.HTTP_204_NO_CONTENT)

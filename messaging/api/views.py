@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from messaging import selectors, send, services
 from messaging.frames import ack_frame, message_frame
+from messaging.api.throttling import P2PReportThrottle
 from messaging.socket.ratelimit import MessageSendThrottle
 
 
@@ -202,3 +203,23 @@ class ConversationReadApi(APIView):
             user=request.user, conversation_id=conversation_id, seq=data.validated_data["seq"]
         )
         return Response({"conversation": conversation_id, "last_read_seq": seq})
+
+
+class P2PBytesReportApi(APIView):
+    """Report bytes this client sent directly to a peer (for /metrics)."""
+
+    throttle_classes = [P2PReportThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "P2PBytesReport"
+
+        bytes = serializers.IntegerField(help_text="Bytes sent directly since the last report.")
+        kind = serializers.ChoiceField(choices=services.P2P_KINDS)
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.p2p_bytes_report(byte_count=data.validated_data["bytes"], kind=data.validated_data["kind"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

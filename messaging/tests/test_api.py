@@ -1,9 +1,11 @@
 """The messaging REST API: same rules, codes and idempotency as the socket."""
 
+import re
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from contacts.models import Department, Membership
@@ -213,3 +215,59 @@ def test_text_that_cannot_be_stored_is_a_400(demo, api_for):
     assert response.status_code == 400 and response.json()["code"] == "invalid"
     assert not Message.objects.exists()
     assert send(alice, to=demo["bob"].id, body={"text": "\U0001f600 fine"}).status_code == 201
+
+
+# --- the direct path's offload -------------------------------------------------------
+
+
+def metrics_value(client, kind: str) -> float:
+    text = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    match = re.search(rf'^switchboard_p2p_bytes_total\{{kind="{kind}"\}} (\S+)$', text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_p2p_bytes_reports_reach_the_metrics(demo, api_for, client):
+    alice = api_for(demo["alice"])
+    before = {kind: metrics_value(client, kind) for kind in ("file", "message")}
+    assert alice.post("/api/v1/transport/p2p-bytes/", {"bytes": 1_000_000, "kind": "file"}, format="json").status_code == 204
+    assert alice.post("/api/v1/transport/p2p-bytes/", {"bytes": 250, "kind": "message"}, format="json").status_code == 204
+    assert metrics_value(client, "file") - before["file"] == 1_000_000
+    assert metrics_value(client, "message") - before["message"] == 250
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"bytes": 0, "kind": "file"}, {"bytes": -5, "kind": "file"}, {"bytes": 4 * 2**30 + 1, "kind": "file"},
+     {"bytes": "many", "kind": "file"}, {"bytes": 10, "kind": "video"}, {"bytes": 10}, {"kind": "file"}],
+)
+def test_p2p_bytes_refusals_count_nothing(demo, api_for, client, data):
+    before = metrics_value(client, "file")
+    response = api_for(demo["alice"]).post("/api/v1/transport/p2p-bytes/", data, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    assert metrics_value(client, "file") == before
+
+
+def test_p2p_bytes_needs_a_person_and_a_limit(demo, api_for):
+    assert Client().post("/api/v1/transport/p2p-bytes/", {"bytes": 1, "kind": "file"}).status_code == 401
+    alice = api_for(demo["alice"])
+    statuses = []
+    # The burst is 60 reports; refilling at one a second cannot keep up with this loop.
+    for _ in range(200):
+        response = alice.post("/api/v1/transport/p2p-bytes/", {"bytes": 1, "kind": "message"}, format="json")
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            break
+    assert statuses[-1] == 429 and set(statuses[:60]) == {204}
+    assert response.json()["code"] == "rate_limited" and "Retry-After" in response
+    # Someone else has a bucket of their own.
+    assert api_for(demo["bob"]).post("/api/v1/transport/p2p-bytes/", {"bytes": 1, "kind": "message"}, format="json").status_code == 204
+
+
+def test_the_chat_page_carries_the_transport_settings(demo, client, settings):
+    settings.ICE_SERVERS = [{"urls": "stun:stun.example.com:3478"}]
+    settings.FILE_ARCHIVE_P2P = True
+    client.force_login(demo["alice"])
+    config = client.get("/chat/").context["config_json"]
+    assert config["p2p"] == {"enabled": True, "ice_servers": [{"urls": "stun:stun.example.com:3478"}], "connect_timeout_ms": 4000}
+    assert config["apps"]["file"] == {"max_bytes": 100 * 2**20, "upload_url": "/api/v1/files/", "archive_p2p": True}
+    assert config["p2p_report_url"] == "/api/v1/transport/p2p-bytes/"

@@ -1,4 +1,4 @@
-"""The browser renders chat text exactly as the server does (static/messaging/markup.js
+"""The browser renders chat text exactly as the server does (messaging/static/messaging/markup.js
 against render_markdown in messaging/handlers.py).
 
 A peer's copy of a chat message arrives over the data channel as text; the receiving page
@@ -19,8 +19,8 @@ from messaging.handlers import _PLAIN, render_markdown
 
 pytestmark = [pytest.mark.browser]
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
-# In the order templates/messaging/chat.html loads them.
+STATIC = Path(__file__).resolve().parents[1] / "static"
+# In the order messaging/templates/messaging/chat.html loads them.
 SCRIPTS = (
     "vendor/markdown-it/markdown-it.min.js",
     "vendor/dompurify/purify.min.js",
@@ -134,7 +134,7 @@ CORPUS = [
     "[x](https://example.com)<img src=x onerror=alert(1)>",
     "**<script>alert(1)</script>**",
     "`x` [y](javascript:z) <u>u</u> *w*",
-    # where markdown-it-py departs from markdown-it (static/messaging/markup.js follows it)
+    # where markdown-it-py departs from markdown-it (messaging/static/messaging/markup.js follows it)
     "[`a` b `c",
     "see [`config` in the docs",
     "`  \n `",

@@ -16,7 +16,7 @@
   const tr = SB.translator('sb-file-strings');
   const cfg = Object.assign(
     { max_bytes: 100 * 1024 * 1024, upload_url: '/api/v1/files/', archive_p2p: false },
-    chat.config.files || {},
+    (chat.config.apps || {}).file || {},
   );
   // Above this a file is uploaded instead: the receiving browser holds a direct transfer in memory.
   const P2P_MAX_BYTES = 512 * 1024 * 1024;

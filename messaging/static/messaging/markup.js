@@ -4,7 +4,7 @@
  * server uses nh3. A peer's copy of a chat message is rendered here from its text, so that
  * it looks as the server's copy will; no HTML a peer sends is ever used (docs/p2p.md).
  *
- * Needs static/vendor/markdown-it and static/vendor/dompurify loaded first. Without them
+ * Needs vendor/markdown-it and vendor/dompurify (messaging/static/vendor) loaded first. Without them
  * (or in a browser DOMPurify cannot protect) Switchboard.markup stays undefined and a
  * peer's copy shows its text as plain text until the server's copy arrives.
  */
