@@ -15,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.errors import ApplicationError, is_number
+from core.errors import ApplicationError
 from messaging import metrics
 from messaging.send import conversation_access_for_send
 
