@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install chromium run test migrate demo messages clean bench cluster
+.PHONY: help install chromium nodejs run test migrate demo messages clean bench cluster
 
 help:
 	@echo "make run    set up and serve on http://$(HOST):$(PORT) with the demo organisation"
@@ -41,11 +41,18 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: install chromium
+# The web client's modules are tested with Debian's Node.js (node --test), nothing from npm.
+nodejs:
+	@command -v node >/dev/null 2>&1 || { \
+		echo "Installing Debian's nodejs for the web client's tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null; }
+
+test: install chromium nodejs
 	$(BIN)/python scripts/run_tests.py $(ARGS)
 
 messages: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=bench
+	$(BIN)/python manage.py makemessages -d djangojs -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=bench --ignore='*/vendor/*' --ignore='*/tests/*'
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 # The orchestration (database, workers, scenarios, chart) is bench/suite.py; it reads the

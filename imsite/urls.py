@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from oauth2_provider import urls as oauth_urls
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -42,6 +43,8 @@ urlpatterns = [
     path("attendance/", include("apps_attendance.urls")),
     path("files/", include("files.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Translated strings of the web client's modules (locale/*/LC_MESSAGES/djangojs.po).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     # The OAuth2 protocol endpoints only; clients are registered by administrators.
     path("o/.well-known/openid-configuration", oauth.DiscoveryView.as_view(), name="oidc-discovery"),

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Run the whole suite twice: on the embedded defaults, then on PostgreSQL and Redis.
+"""Run the whole suite: the web client's modules under node --test, then the Python suite
+twice, on the embedded defaults and on PostgreSQL and Redis.
 
 The second run uses TEST_DATABASE_URL and TEST_REDIS_URL (by default the machine's own
 services on 127.0.0.1); Django's test runner creates and drops its own database there.
@@ -39,10 +40,18 @@ def pytest(label: str, extra_env: dict[str, str], args: list[str]) -> int:
     return subprocess.call([PYTHON, "-m", "pytest", *args], cwd=ROOT, env=env)
 
 
+def node_tests() -> int:
+    """The pure modules of the web client (outbox, backoff, seq gaps, text): node --test."""
+    print("\n=== web client modules: node --test messaging/tests/js ===", flush=True)
+    return subprocess.call(["node", "--test", "messaging/tests/js/"], cwd=ROOT)
+
+
 def main() -> int:
     args = sys.argv[1:]
     ci = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
     failures = 0
+    if not args:  # a selection of Python tests (make test ARGS=...) runs just those
+        failures += node_tests() != 0
     failures += pytest("embedded defaults: SQLite, in-memory channel layer, eager Celery", {}, args) != 0
 
     missing = [

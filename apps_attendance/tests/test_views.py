@@ -247,9 +247,10 @@ def test_the_chat_shows_the_banner_and_loads_the_card_renderer(client, demo):
     client.force_login(demo["alice"])
     html = client.get("/chat/").content.decode()
     assert 'data-testid="attendance-banner"' in html and 'data-src="/attendance/today/?next=/chat/"' in html
-    assert 'id="sb-attendance-strings"' in html and "apps_attendance/attendance.js" in html
-    # The card's script comes after the chat's, which defines Switchboard.renderers.
-    assert html.index("messaging/chat.js") < html.index("apps_attendance/attendance.js")
+    # A module: it imports what it needs from the chat, whatever the order of the scripts.
+    assert '<script type="module" src="/static/apps_attendance/attendance.js"></script>' in html
+    # Its strings come from the JavaScript catalogue, not from the page.
+    assert "sb-attendance-strings" not in html
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,12 +20,12 @@ from messaging.handlers import _PLAIN, render_markdown
 pytestmark = [pytest.mark.browser]
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
-# In the order messaging/templates/messaging/chat.html loads them.
+# In the order messaging/templates/messaging/chat.html loads them; markup.js, a module, after.
 SCRIPTS = (
     "vendor/markdown-it/markdown-it.min.js",
     "vendor/dompurify/purify.min.js",
-    "messaging/markup.js",
 )
+MODULE = "messaging/markup.js"
 
 CORPUS = [
     # plain lines (the server's fast path) and plain text the parser handles
@@ -157,8 +157,11 @@ def browser_rendered():
             page.set_content("<!doctype html><html lang='en'><head></head><body></body></html>")
             for script in SCRIPTS:
                 page.add_script_tag(path=str(STATIC / script))
-            assert page.evaluate("typeof (window.Switchboard && window.Switchboard.markup) === 'object'")
-            rendered = page.evaluate("(texts) => texts.map((t) => window.Switchboard.markup.render(t))", CORPUS)
+            # The module as it is, with its export handed to the page.
+            page.add_script_tag(content=(STATIC / MODULE).read_text() + "\nwindow.markupRender = render;\n", type="module")
+            page.wait_for_function("typeof window.markupRender === 'function'")
+            assert page.evaluate("typeof window.markupRender('*x*') === 'string'")
+            rendered = page.evaluate("(texts) => texts.map((t) => window.markupRender(t))", CORPUS)
         finally:
             chromium.close()
     return dict(zip(CORPUS, rendered))

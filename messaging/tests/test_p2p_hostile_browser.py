@@ -160,13 +160,16 @@ def test_a_file_card_links_only_to_the_servers_own_download_path(site):
     urls = ["/files/12/", "//evil.example/x", "/\\evil.example/x", "https://evil.example/files/1/",
             "/files/12/../../accounts/logout/", "/files/12/?next=//evil.example", "javascript:alert(1)", 12]
     links = bob.evaluate(
-        """(urls) => urls.map((url) => {
-          const card = Switchboard.renderers.render({
+        """async (urls) => {
+          const { render } = await import('/static/messaging/client.js');
+          return urls.map((url) => {
+          const card = render({
             app: 'file', sender: 0, body: { name: 'n.txt', size: 1, sha256: 'a'.repeat(64), transport: 'relay', file: 12, url },
           });
           const link = card.querySelector('[data-testid="file-save"]');
           return link ? link.getAttribute('href') : null;
-        })""",
+        });
+        }""",
         urls,
     )
     assert links == ["/files/12/"] + [None] * (len(urls) - 1)

@@ -2,280 +2,277 @@
  * and the card of a `file` message (docs/p2p.md).
  *
  * A file goes straight to the other person of a direct conversation when a data channel
- * can be opened (Switchboard.transport); otherwise it is uploaded to the server and the
+ * can be opened (the chat's `transport`); otherwise it is uploaded to the server and the
  * recipient downloads it from there. Either way the message that announces it is an
  * ordinary `file` message, and its card looks the same.
  */
-(() => {
-  'use strict';
+import {
+  register, send, csrfToken, h, appConfig, events, userName, peerOf, directWith,
+  openId, keepInView, messageList, transport, gettext, fill, newClientId,
+} from '../messaging/client.js';
 
-  const SB = window.Switchboard;
-  if (!SB || !SB.chat || !SB.renderers) return;
-  const chat = SB.chat;
-  const h = SB.h;
-  const tr = SB.translator('sb-file-strings');
-  const cfg = Object.assign(
-    { max_bytes: 100 * 1024 * 1024, upload_url: '/api/v1/files/', archive_p2p: false },
-    (chat.config.apps || {}).file || {},
-  );
-  // Above this a file is uploaded instead: the receiving browser holds a direct transfer in memory.
-  const P2P_MAX_BYTES = 512 * 1024 * 1024;
+const cfg = Object.assign(
+  { max_bytes: 100 * 1024 * 1024, upload_url: '/api/v1/files/', archive_p2p: false },
+  appConfig('file'),
+);
+// Above this a file is uploaded instead: the receiving browser holds a direct transfer in memory.
+const P2P_MAX_BYTES = 512 * 1024 * 1024;
 
-  const saved = new Map();     // client_id of a file message -> object URL of the bytes this page holds
-  const transfers = new Map(); // transfer id (the file message's client_id) -> transfer
+const saved = new Map();     // client_id of a file message -> object URL of the bytes this page holds
+const transfers = new Map(); // transfer id (the file message's client_id) -> transfer
 
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+function formatSize(n) {
+  n = Number(n) || 0;
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? String(n) : n.toFixed(n < 10 ? 1 : 0)) + ' ' + units[i];
+}
+
+function icon() {
+  const span = h('span', { class: 'file-icon', 'aria-hidden': 'true' });
+  span.innerHTML = '<svg viewBox="0 0 24 24" width="22" height="22"><path d="M6 2.75h8.2L19.25 7.8V21.25H6z" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round"/><path d="M14 2.75V8h5.25" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round"/></svg>';
+  return span;
+}
+
+// --- the card of a stored `file` message ----------------------------------------------
+// The only link a card takes from a message: the server's own download path
+// (files/urls.py). "//host/…" starts with "/" too, and goes to another site.
+const DOWNLOAD_URL = /^\/files\/[0-9]+\/$/;
+
+function fileRenderer(body, message) {
+  const name = typeof body.name === 'string' ? body.name : gettext('Unnamed file');
+  const card = h('div', { class: 'file-card', 'data-testid': 'file', 'data-transport': body.transport === 'p2p' ? 'p2p' : 'relay' });
+  card.append(icon());
+  const main = h('div', { class: 'file-main' },
+    h('div', { class: 'file-name', text: name, title: name }),
+    h('div', { class: 'file-meta muted small', text: [formatSize(body.size), body.type || ''].filter(Boolean).join(' · ') }));
+  card.append(main);
+  const local = message.client_id && saved.get(message.client_id);
+  if (local) {
+    card.append(h('a', { class: 'button file-save', href: local, download: name, 'data-testid': 'file-save', text: gettext('Save') }));
+  } else if (typeof body.url === 'string' && DOWNLOAD_URL.test(body.url)) {
+    card.append(h('a', { class: 'button file-save', href: body.url, download: name, 'data-testid': 'file-save', text: gettext('Download') }));
+  } else {
+    const note = message.own
+      ? gettext('Sent directly; the server keeps no copy.')
+      : gettext('Sent directly to another of your devices; the server keeps no copy.');
+    main.append(h('div', { class: 'file-note muted small', text: note }));
   }
+  if (typeof body.sha256 === 'string') card.title = 'SHA-256 ' + body.sha256;
+  return card;
+}
 
-  function formatSize(n) {
-    n = Number(n) || 0;
-    const units = ['B', 'KB', 'MB', 'GB'];
-    let i = 0;
-    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-    return (i === 0 ? String(n) : n.toFixed(n < 10 ? 1 : 0)) + ' ' + units[i];
+/** A peer's copy of a file message, before the server's: what the file is, as text and
+ * numbers, and no link whatever the peer sent (its `url` or `file` could name anything).
+ * The bytes, if they came directly, are this page's own (`saved`); otherwise the
+ * server's copy brings the download link. What the server would refuse is refused. */
+function fileFromPeer(body) {
+  if (typeof body.name !== 'string' || !body.name) return null;
+  if (typeof body.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(body.sha256)) return null;
+  const size = Number(body.size);
+  return {
+    name: body.name,
+    size: Number.isFinite(size) && size >= 0 ? size : 0,
+    type: typeof body.type === 'string' ? body.type : '',
+    sha256: body.sha256,
+    transport: body.transport === 'relay' ? 'relay' : 'p2p',
+  };
+}
+
+register('file', fileRenderer, { fromPeer: fileFromPeer });
+
+// --- transfers: a bubble with a progress bar until the file message takes over -------
+function transferEl(x) {
+  const progress = h('progress', { class: 'file-progress', max: String(Math.max(1, x.size)), value: '0', 'data-testid': 'transfer-progress' });
+  const status = h('div', { class: 'file-status muted small', role: 'status' });
+  const actions = h('div', { class: 'file-actions' });
+  const card = h('div', { class: 'file-card file-card-transfer' }, icon(),
+    h('div', { class: 'file-main' },
+      h('div', { class: 'file-name', text: x.name, title: x.name }),
+      h('div', { class: 'file-meta muted small', text: formatSize(x.size) }),
+      progress, status, actions));
+  const li = h('li', {
+    class: 'msg-transfer ' + (x.direction === 'out' ? 'msg-transfer-out' : 'msg-transfer-in'),
+    'data-testid': 'transfer', 'data-direction': x.direction, 'data-state': 'active',
+  }, h('div', { class: 'msg-bubble' }, card));
+  x.refs = { li, progress, status, actions };
+  return li;
+}
+
+function show(x) {
+  if (!x.refs) transferEl(x);
+  if (openId() === x.conversation && !x.refs.li.isConnected) {
+    messageList().append(x.refs.li);
+    keepInView();
   }
+}
 
-  function icon() {
-    const span = h('span', { class: 'file-icon', 'aria-hidden': 'true' });
-    span.innerHTML = '<svg viewBox="0 0 24 24" width="22" height="22"><path d="M6 2.75h8.2L19.25 7.8V21.25H6z" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round"/><path d="M14 2.75V8h5.25" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round"/></svg>';
-    return span;
+function update(x, { bytes, text, state } = {}) {
+  if (!x.refs) return;
+  if (bytes !== undefined) {
+    x.refs.progress.value = String(bytes);
+    const pct = x.size ? Math.floor((bytes / x.size) * 100) : 100;
+    x.refs.status.textContent = (text || x.activity) + ` ${pct}%`;
+  } else if (text !== undefined) {
+    x.refs.status.textContent = text;
   }
+  if (state) x.refs.li.dataset.state = state;
+}
 
-  // --- the card of a stored `file` message ----------------------------------------------
-  // The only link a card takes from a message: the server's own download path
-  // (files/urls.py). "//host/…" starts with "/" too, and goes to another site.
-  const DOWNLOAD_URL = /^\/files\/[0-9]+\/$/;
+function finish(x) {
+  transfers.delete(x.id);
+  if (x.refs) x.refs.li.remove();
+}
 
-  function fileRenderer(body, message) {
-    const name = typeof body.name === 'string' ? body.name : tr('unnamed');
-    const card = h('div', { class: 'file-card', 'data-testid': 'file', 'data-transport': body.transport === 'p2p' ? 'p2p' : 'relay' });
-    card.append(icon());
-    const main = h('div', { class: 'file-main' },
-      h('div', { class: 'file-name', text: name, title: name }),
-      h('div', { class: 'file-meta muted small', text: [formatSize(body.size), body.type || ''].filter(Boolean).join(' · ') }));
-    card.append(main);
-    const local = message.client_id && saved.get(message.client_id);
-    if (local) {
-      card.append(h('a', { class: 'button file-save', href: local, download: name, 'data-testid': 'file-save', text: tr('save') }));
-    } else if (typeof body.url === 'string' && DOWNLOAD_URL.test(body.url)) {
-      card.append(h('a', { class: 'button file-save', href: body.url, download: name, 'data-testid': 'file-save', text: tr('download') }));
-    } else {
-      main.append(h('div', { class: 'file-note muted small', text: tr(message.own ? 'sent_direct_not_kept' : 'received_elsewhere') }));
+function failOut(x, text) {
+  x.failed = true;
+  update(x, { text, state: 'failed' });
+  x.refs.progress.hidden = true;
+  x.refs.status.classList.add('file-status-error');
+  x.refs.actions.replaceChildren(
+    h('button', { type: 'button', class: 'link', 'data-testid': 'resend', text: gettext('Send again'), onclick: () => { finish(x); sendFile(x.file, x.conversation); } }),
+    ' · ',
+    h('button', { type: 'button', class: 'link', text: gettext('Dismiss'), onclick: () => finish(x) }));
+}
+
+// --- sending ---------------------------------------------------------------------------
+async function sendFile(file, conversation) {
+  const x = { id: newClientId(), direction: 'out', conversation, file, name: file.name || gettext('Unnamed file'), size: file.size, type: file.type || '', activity: '' };
+  transfers.set(x.id, x);
+  show(x);
+  const peer = peerOf(conversation);
+  const direct = peer && transport && transport.canHash && file.size <= P2P_MAX_BYTES;
+  if (direct) {
+    update(x, { text: gettext('Getting ready…') });
+    if (await transport.whenReady(peer)) {
+      await sendDirect(x, peer);
+      return;
     }
-    if (typeof body.sha256 === 'string') card.title = 'SHA-256 ' + body.sha256;
-    return card;
   }
+  await sendViaServer(x);
+}
 
-  /** A peer's copy of a file message, before the server's: what the file is, as text and
-   * numbers, and no link whatever the peer sent (its `url` or `file` could name anything).
-   * The bytes, if they came directly, are this page's own (`saved`); otherwise the
-   * server's copy brings the download link. What the server would refuse is refused. */
-  function fileFromPeer(body) {
-    if (typeof body.name !== 'string' || !body.name) return null;
-    if (typeof body.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(body.sha256)) return null;
-    const size = Number(body.size);
-    return {
-      name: body.name,
-      size: Number.isFinite(size) && size >= 0 ? size : 0,
-      type: typeof body.type === 'string' ? body.type : '',
-      sha256: body.sha256,
-      transport: body.transport === 'relay' ? 'relay' : 'p2p',
-    };
-  }
-
-  SB.renderers.register('file', fileRenderer, { fromPeer: fileFromPeer });
-
-  // --- transfers: a bubble with a progress bar until the file message takes over -------
-  function transferEl(x) {
-    const progress = h('progress', { class: 'file-progress', max: String(Math.max(1, x.size)), value: '0', 'data-testid': 'transfer-progress' });
-    const status = h('div', { class: 'file-status muted small', role: 'status' });
-    const actions = h('div', { class: 'file-actions' });
-    const card = h('div', { class: 'file-card file-card-transfer' }, icon(),
-      h('div', { class: 'file-main' },
-        h('div', { class: 'file-name', text: x.name, title: x.name }),
-        h('div', { class: 'file-meta muted small', text: formatSize(x.size) }),
-        progress, status, actions));
-    const li = h('li', {
-      class: 'msg-transfer ' + (x.direction === 'out' ? 'msg-transfer-out' : 'msg-transfer-in'),
-      'data-testid': 'transfer', 'data-direction': x.direction, 'data-state': 'active',
-    }, h('div', { class: 'msg-bubble' }, card));
-    x.refs = { li, progress, status, actions };
-    return li;
-  }
-
-  function show(x) {
-    if (!x.refs) transferEl(x);
-    if (chat.openId() === x.conversation && !x.refs.li.isConnected) {
-      chat.list().append(x.refs.li);
-      chat.keepInView();
-    }
-  }
-
-  function update(x, { bytes, text, state } = {}) {
-    if (!x.refs) return;
-    if (bytes !== undefined) {
-      x.refs.progress.value = String(bytes);
-      const pct = x.size ? Math.floor((bytes / x.size) * 100) : 100;
-      x.refs.status.textContent = (text || x.activity) + ` ${pct}%`;
-    } else if (text !== undefined) {
-      x.refs.status.textContent = text;
-    }
-    if (state) x.refs.li.dataset.state = state;
-  }
-
-  function finish(x) {
-    transfers.delete(x.id);
-    if (x.refs) x.refs.li.remove();
-  }
-
-  function failOut(x, text) {
-    x.failed = true;
-    update(x, { text, state: 'failed' });
-    x.refs.progress.hidden = true;
-    x.refs.status.classList.add('file-status-error');
-    x.refs.actions.replaceChildren(
-      h('button', { type: 'button', class: 'link', 'data-testid': 'resend', text: tr('send_again'), onclick: () => { finish(x); sendFile(x.file, x.conversation); } }),
-      ' · ',
-      h('button', { type: 'button', class: 'link', text: tr('dismiss'), onclick: () => finish(x) }));
-  }
-
-  // --- sending ---------------------------------------------------------------------------
-  async function sendFile(file, conversation) {
-    const x = { id: uuid(), direction: 'out', conversation, file, name: file.name || tr('unnamed'), size: file.size, type: file.type || '', activity: '' };
-    transfers.set(x.id, x);
-    show(x);
-    const peer = chat.peerOf(conversation);
-    const direct = peer && SB.transport && SB.transport.canHash && file.size <= P2P_MAX_BYTES;
-    if (direct) {
-      update(x, { text: tr('connecting') });
-      if (await SB.transport.whenReady(peer)) {
-        await sendDirect(x, peer);
-        return;
-      }
-    }
+async function sendDirect(x, peer) {
+  update(x, { text: gettext('Preparing the file…') });
+  let sha256;
+  try {
+    sha256 = await transport.sha256Hex(x.file);
+  } catch (e) {
     await sendViaServer(x);
+    return;
   }
-
-  async function sendDirect(x, peer) {
-    update(x, { text: tr('checking') });
-    let sha256;
-    try {
-      sha256 = await SB.transport.sha256Hex(x.file);
-    } catch (e) {
-      await sendViaServer(x);
-      return;
-    }
-    x.activity = tr('sending_direct');
-    update(x, { bytes: 0 });
-    try {
-      await SB.transport.sendFile(peer, { id: x.id, name: x.name, size: x.size, type: x.type, sha256 }, x.file, (n) => update(x, { bytes: n }));
-    } catch (e) {
-      const who = SB.userName(peer);
-      failOut(x, e.code === 'damaged' ? tr('damaged', { name: who }) : tr('peer_left', { name: who }));
-      return;
-    }
-    const body = { name: x.name, size: x.size, type: x.type, sha256, transport: 'p2p' };
-    if (cfg.archive_p2p) {
-      // A copy for the history: the direct transfer already arrived, so a failure here is not fatal.
-      x.activity = tr('archiving');
-      try { body.file = (await upload(x)).id; } catch (e) { console.warn('Switchboard: could not archive %s', x.name, e); }
-    }
-    saved.set(x.id, URL.createObjectURL(x.file));
-    finish(x);
-    SB.send(x.conversation, 'file', body, { client_id: x.id });
+  x.activity = gettext('Sending directly…');
+  update(x, { bytes: 0 });
+  try {
+    await transport.sendFile(peer, { id: x.id, name: x.name, size: x.size, type: x.type, sha256 }, x.file, (n) => update(x, { bytes: n }));
+  } catch (e) {
+    const who = userName(peer);
+    failOut(x, e.code === 'damaged'
+      ? fill(gettext('The file reached {name} damaged and was thrown away. Send it again.'), { name: who })
+      : fill(gettext('{name} went offline before the file arrived. Send it again and it will wait on the server.'), { name: who }));
+    return;
   }
-
-  async function sendViaServer(x) {
-    if (x.size > cfg.max_bytes) {
-      failOut(x, tr('too_large', { max: formatSize(cfg.max_bytes) }));
-      x.refs.actions.querySelector('[data-testid="resend"]').remove();
-      return;
-    }
-    x.activity = tr('uploading');
-    update(x, { bytes: 0 });
-    let stored;
-    try {
-      stored = await upload(x);
-    } catch (e) {
-      failOut(x, e.detail || tr('upload_failed'));
-      return;
-    }
-    saved.set(x.id, URL.createObjectURL(x.file));
-    finish(x);
-    SB.send(x.conversation, 'file', {
-      name: stored.name, size: stored.size, type: stored.type || '', sha256: stored.sha256, transport: 'relay', file: stored.id,
-    }, { client_id: x.id });
+  const body = { name: x.name, size: x.size, type: x.type, sha256, transport: 'p2p' };
+  if (cfg.archive_p2p) {
+    // A copy for the history: the direct transfer already arrived, so a failure here is not fatal.
+    x.activity = gettext('Keeping a copy on the server…');
+    try { body.file = (await upload(x)).id; } catch (e) { console.warn('Switchboard: could not archive %s', x.name, e); }
   }
+  saved.set(x.id, URL.createObjectURL(x.file));
+  finish(x);
+  send(x.conversation, 'file', body, { client_id: x.id });
+}
 
-  function upload(x) {
-    return new Promise((resolve, reject) => {
-      const form = new FormData();
-      form.append('conversation', String(x.conversation));
-      form.append('file', x.file, x.name);
-      const xhr = new XMLHttpRequest();
-      xhr.open('POST', cfg.upload_url);
-      xhr.setRequestHeader('Accept', 'application/json');
-      xhr.setRequestHeader('X-CSRFToken', chat.csrfToken());
-      xhr.upload.onprogress = (e) => update(x, { bytes: e.loaded });
-      xhr.onload = () => {
-        let data = null;
-        try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-        if (xhr.status === 201 && data) resolve(data);
-        else reject(Object.assign(new Error('upload'), { code: data && data.code, detail: data && data.detail }));
-      };
-      xhr.onerror = () => reject(Object.assign(new Error('upload'), { code: 'network' }));
-      xhr.send(form);
-    });
+async function sendViaServer(x) {
+  if (x.size > cfg.max_bytes) {
+    failOut(x, fill(gettext('This file is too large to send through the server (at most {max}).'), { max: formatSize(cfg.max_bytes) }));
+    x.refs.actions.querySelector('[data-testid="resend"]').remove();
+    return;
   }
+  x.activity = gettext('Uploading…');
+  update(x, { bytes: 0 });
+  let stored;
+  try {
+    stored = await upload(x);
+  } catch (e) {
+    failOut(x, e.detail || gettext('The file could not be uploaded.'));
+    return;
+  }
+  saved.set(x.id, URL.createObjectURL(x.file));
+  finish(x);
+  send(x.conversation, 'file', {
+    name: stored.name, size: stored.size, type: stored.type || '', sha256: stored.sha256, transport: 'relay', file: stored.id,
+  }, { client_id: x.id });
+}
 
-  // --- receiving directly ---------------------------------------------------------------
-  SB.events.addEventListener('p2p-file-start', (e) => {
-    const { id, from, meta } = e.detail;
-    const conversation = chat.directWith(from);
+function upload(x) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append('conversation', String(x.conversation));
+    form.append('file', x.file, x.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', cfg.upload_url);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('X-CSRFToken', csrfToken());
+    xhr.upload.onprogress = (e) => update(x, { bytes: e.loaded });
+    xhr.onload = () => {
+      let data = null;
+      try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status === 201 && data) resolve(data);
+      else reject(Object.assign(new Error('upload'), { code: data && data.code, detail: data && data.detail }));
+    };
+    xhr.onerror = () => reject(Object.assign(new Error('upload'), { code: 'network' }));
+    xhr.send(form);
+  });
+}
+
+// --- receiving directly ---------------------------------------------------------------
+events.addEventListener('p2p-file-start', (e) => {
+  const { id, from, meta } = e.detail;
+  const conversation = directWith(from);
+  if (!conversation) return;
+  const x = { id, direction: 'in', conversation, name: String(meta.name || gettext('Unnamed file')), size: Number(meta.size) || 0, activity: fill(gettext('Receiving from {name}…'), { name: userName(from) }) };
+  transfers.set(id, x);
+  show(x);
+  update(x, { bytes: 0 });
+});
+events.addEventListener('p2p-file-progress', (e) => {
+  const x = transfers.get(e.detail.id);
+  if (x) update(x, { bytes: e.detail.bytes });
+});
+events.addEventListener('p2p-file-done', (e) => {
+  saved.set(e.detail.id, URL.createObjectURL(e.detail.blob));
+  const x = transfers.get(e.detail.id);
+  if (x) finish(x); // the file message, over the channel and from the server, shows it
+});
+events.addEventListener('p2p-file-abort', (e) => {
+  const x = transfers.get(e.detail.id);
+  if (!x) return;
+  x.refs.progress.hidden = true;
+  update(x, { text: fill(gettext('{name} stopped sending this file; nothing was saved.'), { name: userName(e.detail.from) }), state: 'failed' });
+  x.refs.status.classList.add('file-status-error');
+  x.refs.actions.replaceChildren(h('button', { type: 'button', class: 'link', text: gettext('Dismiss'), onclick: () => finish(x) }));
+});
+events.addEventListener('conversation-open', () => { for (const x of transfers.values()) show(x); });
+
+// --- the composer's attach button -----------------------------------------------------
+function mountComposer() {
+  const form = document.getElementById('sb-composer-form');
+  if (!form || form.querySelector('[data-testid="file-input"]')) return;
+  const input = h('input', { type: 'file', class: 'visually-hidden', id: 'sb-file-input', 'data-testid': 'file-input', multiple: '' });
+  const label = h('label', { class: 'button button-quiet composer-attach', for: 'sb-file-input', title: gettext('Attach a file'), 'aria-label': gettext('Attach a file') });
+  label.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path d="M20.5 11.5l-8.1 8.1a5 5 0 0 1-7.1-7.1l8.5-8.5a3.4 3.4 0 0 1 4.8 4.8l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round"/></svg>';
+  input.addEventListener('change', () => {
+    const conversation = openId();
+    const files = [...(input.files || [])];
+    input.value = '';
     if (!conversation) return;
-    const x = { id, direction: 'in', conversation, name: String(meta.name || tr('unnamed')), size: Number(meta.size) || 0, activity: tr('receiving', { name: SB.userName(from) }) };
-    transfers.set(id, x);
-    show(x);
-    update(x, { bytes: 0 });
+    for (const file of files) sendFile(file, conversation);
   });
-  SB.events.addEventListener('p2p-file-progress', (e) => {
-    const x = transfers.get(e.detail.id);
-    if (x) update(x, { bytes: e.detail.bytes });
-  });
-  SB.events.addEventListener('p2p-file-done', (e) => {
-    saved.set(e.detail.id, URL.createObjectURL(e.detail.blob));
-    const x = transfers.get(e.detail.id);
-    if (x) finish(x); // the file message, over the channel and from the server, shows it
-  });
-  SB.events.addEventListener('p2p-file-abort', (e) => {
-    const x = transfers.get(e.detail.id);
-    if (!x) return;
-    x.refs.progress.hidden = true;
-    update(x, { text: tr('interrupted', { name: SB.userName(e.detail.from) }), state: 'failed' });
-    x.refs.status.classList.add('file-status-error');
-    x.refs.actions.replaceChildren(h('button', { type: 'button', class: 'link', text: tr('dismiss'), onclick: () => finish(x) }));
-  });
-  SB.events.addEventListener('conversation-open', () => { for (const x of transfers.values()) show(x); });
+  form.prepend(input, label);
+}
+mountComposer();
 
-  // --- the composer's attach button -----------------------------------------------------
-  function mountComposer() {
-    const form = document.getElementById('sb-composer-form');
-    if (!form || form.querySelector('[data-testid="file-input"]')) return;
-    const input = h('input', { type: 'file', class: 'visually-hidden', id: 'sb-file-input', 'data-testid': 'file-input', multiple: '' });
-    const label = h('label', { class: 'button button-quiet composer-attach', for: 'sb-file-input', title: tr('attach'), 'aria-label': tr('attach') });
-    label.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path d="M20.5 11.5l-8.1 8.1a5 5 0 0 1-7.1-7.1l8.5-8.5a3.4 3.4 0 0 1 4.8 4.8l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round"/></svg>';
-    input.addEventListener('change', () => {
-      const conversation = chat.openId();
-      const files = [...(input.files || [])];
-      input.value = '';
-      if (!conversation) return;
-      for (const file of files) sendFile(file, conversation);
-    });
-    form.prepend(input, label);
-  }
-  mountComposer();
-
-  SB.files = { send: sendFile, formatSize };
-})();
+// For other modules: send(file, conversation) and formatSize(bytes).
+export { sendFile as send, formatSize };

@@ -5,18 +5,15 @@
  * it looks as the server's copy will; no HTML a peer sends is ever used (docs/p2p.md).
  *
  * Needs vendor/markdown-it and vendor/dompurify (messaging/static/vendor) loaded first. Without them
- * (or in a browser DOMPurify cannot protect) Switchboard.markup stays undefined and a
+ * (or in a browser DOMPurify cannot protect) render() returns null and a
  * peer's copy shows its text as plain text until the server's copy arrives.
  */
-(() => {
-  'use strict';
-
-  const SB = (window.Switchboard = window.Switchboard || {});
-  if (typeof window.markdownit !== 'function' || typeof window.DOMPurify !== 'function') return;
+function build() {
+  if (typeof window.markdownit !== 'function' || typeof window.DOMPurify !== 'function') return null;
 
   // An instance of its own: its hooks stay out of any other use of DOMPurify on the page.
   const purify = window.DOMPurify(window);
-  if (!purify.isSupported) return; // it would hand back its input unsanitised
+  if (!purify.isSupported) return null; // it would hand back its input unsanitised
 
   // No raw HTML, no images, no headings or tables (chat is not a document).
   const md = window.markdownit('commonmark', { html: false, linkify: false, breaks: true })
@@ -215,5 +212,14 @@
     return String(purify.sanitize(md.render(String(text)), CONFIG)).trim();
   }
 
-  SB.markup = { render };
-})();
+  return render;
+}
+
+let renderer;
+
+/** Chat text -> the sanitised HTML the server stores for it; null where the vendored
+ * parts are missing or DOMPurify cannot work in this browser. */
+export function render(text) {
+  if (renderer === undefined) renderer = build();
+  return renderer ? renderer(text) : null;
+}

@@ -1,0 +1,409 @@
+/* The open conversation: loading its history, placing messages by seq, repairing gaps,
+ * scrolling, reading, and who is typing. */
+
+import { api, listOf } from './api.js';
+import { autoGrow, hideComposerError } from './composer.js';
+import { PAGE } from './config.js';
+import { avatar, h, isNarrow, pageActive, toast } from './dom.js';
+import { emit } from './events.js';
+import { fill, gettext, ngettext, pgettext } from './i18n.js';
+import { buildMessageEl, fillBody, fillMeta } from './messages.js';
+import { transport } from './p2p.js';
+import { presenceDot, presenceOf, presenceTitle } from './presence.js';
+import { onRegister } from './renderers.js';
+import { repairGap, SeqWindow } from './seqgap.js';
+import { fetchConversation, scheduleSidebar } from './sidebar.js';
+import { promotePending, showPending } from './send.js';
+import { sendFrame } from './socket.js';
+import { convTitle, otherMember, state, userName } from './state.js';
+import { dayKey, dayLabel, normaliseMessage, parseDate } from './text.js';
+import { ui } from './ui.js';
+
+const TYPING_SHOWN = 4000;
+
+export class ConversationView extends SeqWindow {
+  constructor(id) {
+    super();
+    this.id = id;
+    this.hasMore = false;
+    this.loading = true;
+    this.loadingOlder = false;
+    this.filling = false;
+    this.buffer = [];         // live messages that arrived during the first load
+    this.typing = new Map();  // user id -> timeout
+    this.unseen = 0;
+    this.closed = false;
+  }
+}
+
+/** The open conversation's id, or null. */
+export const openId = () => (state.view ? state.view.id : null);
+/** The <ol> of the open conversation's messages. */
+export const messageList = () => ui.list;
+/** Stay at the newest message if the reader was there. */
+export function keepInView() { if (nearBottom()) scrollToBottom(); }
+
+/** The path messages of the open conversation take now: straight to the peer, or
+ * through the server. Only a direct conversation can go peer-to-peer. */
+export function renderTransport() {
+  const v = state.view;
+  const conv = v && state.convs.get(v.id);
+  if (!ui.transport || !conv) return;
+  const other = otherMember(conv);
+  const path = other && transport ? transport.stateFor(other) : 'relay';
+  ui.transport.dataset.state = path;
+  ui.transport.classList.toggle('badge-ok', path === 'p2p');
+  ui.transport.textContent = path === 'p2p' ? pgettext('transport', 'Direct') : gettext('Via server');
+  ui.transport.title = path === 'p2p'
+    ? gettext("Messages and files go straight to this colleague's browser; the server keeps the history.")
+    : gettext('Messages and files go through the server.');
+}
+
+const KIND = { group: () => gettext('Group'), department: () => gettext('Department') };
+export const kindLabel = (kind) => (KIND[kind] ? KIND[kind]() : kind);
+
+export function renderHeader() {
+  const v = state.view;
+  if (!v) return;
+  const conv = state.convs.get(v.id);
+  if (!conv) return;
+  renderTransport();
+  ui.headTitle.textContent = convTitle(conv);
+  ui.headAvatar.replaceChildren();
+  if (conv.kind === 'direct') {
+    const other = otherMember(conv);
+    ui.headAvatar.append(avatar(userName(other), other));
+    if (other) {
+      const st = presenceOf(other);
+      ui.headAvatar.append(presenceDot(other));
+      ui.headSub.replaceChildren(h('span', { class: 'presence-text', 'data-status': st, text: presenceTitle(st) }));
+    } else ui.headSub.replaceChildren();
+  } else {
+    ui.headAvatar.append(avatar(conv.title || '#', 1000 + conv.id, 'avatar-square'));
+    const members = conv.members || [];
+    const n = members.length;
+    const label = fill(ngettext('{n} member', '{n} members', n), { n });
+    const names = members.map((m) => (m.id === state.me.id ? state.me.display_name || m.display_name : m.display_name || m.username)).join(', ');
+    ui.headSub.replaceChildren(h('span', { class: 'chat-kind', text: kindLabel(conv.kind) }), ' ', h('span', { title: names, text: label }));
+  }
+}
+
+function showPane(open) {
+  ui.empty.hidden = open;
+  ui.pane.hidden = !open;
+  ui.root.dataset.view = open ? 'conversation' : 'list';
+}
+
+export async function openConversation(id, opts = {}) {
+  id = Number(id);
+  const { push = true } = opts;
+  if (state.view && state.view.id === id) {
+    showPane(true);
+    if (push) setHash(id);
+    return;
+  }
+  let conv = state.convs.get(id);
+  if (!conv) {
+    conv = await fetchConversation(id);
+    if (!conv) { toast(gettext('Could not open the conversation.')); return; }
+  }
+  closeView();
+  const v = (state.view = new ConversationView(id));
+  showPane(true);
+  renderHeader();
+  ui.list.replaceChildren();
+  ui.typing.textContent = '';
+  ui.jump.hidden = true;
+  setHistoryTop('loading');
+  ui.composer.value = state.drafts.get(id) || '';
+  autoGrow();
+  hideComposerError();
+  if (push) setHash(id);
+  scheduleSidebar();
+  if (!isNarrow()) ui.composer.focus({ preventScroll: true });
+  emit('conversation-open', { id, peer: otherMember(conv) });
+  await loadNewest(v);
+}
+
+function closeView() {
+  const v = state.view;
+  if (!v) return;
+  state.drafts.set(v.id, ui.composer.value);
+  for (const tm of v.typing.values()) clearTimeout(tm);
+  v.closed = true;
+  state.view = null;
+}
+
+export function closeConversation() {
+  closeView();
+  showPane(false);
+  scheduleSidebar();
+}
+
+function setHash(id) {
+  const want = `#conversation-${id}`;
+  if (location.hash !== want) history.pushState({ sbConversation: id }, '', want);
+}
+export function hashConversation() {
+  const m = location.hash.match(/^#conversation-(\d+)$/);
+  return m ? Number(m[1]) : null;
+}
+
+export function setHistoryTop(what) {
+  const v = state.view;
+  ui.historyTop.replaceChildren();
+  ui.historyTop.dataset.state = what || '';
+  if (what === 'loading') ui.historyTop.append(h('span', { class: 'chat-spinner', 'aria-hidden': 'true' }), ' ', gettext('Loading…'));
+  else if (what === 'error') {
+    ui.historyTop.append(gettext('Could not load the messages.'), ' ',
+      h('button', { type: 'button', class: 'link', text: gettext('Try again'), onclick: () => (v && v.minSeq ? loadOlder(v) : v && loadNewest(v)) }));
+  } else if (what === 'start') {
+    if (!v || (v.byId.size === 0 && v.pending.size === 0)) ui.historyTop.append(h('div', { class: 'chat-start', text: gettext('No messages yet. Say hello!') }));
+  }
+}
+
+async function loadNewest(v) {
+  v.loading = true;
+  setHistoryTop('loading');
+  let res;
+  try {
+    res = await api('GET', `/api/v1/conversations/${v.id}/messages/?limit=${PAGE}`);
+  } catch (e) {
+    if (v.closed) return;
+    setHistoryTop('error');
+    return;
+  }
+  if (v.closed) return;
+  const results = listOf(res);
+  v.hasMore = !!(res && res.has_more);
+  if (results.length) {
+    v.minSeq = results[0].seq;
+    v.contig = results[results.length - 1].seq;
+  }
+  addToView(v, results, { initial: true });
+  // Own messages still waiting in the outbox for this conversation.
+  for (const item of state.outbox.values()) if (item.conversation === v.id) showPending(v, item);
+  v.loading = false;
+  const buffered = v.buffer;
+  v.buffer = [];
+  if (buffered.length) addToView(v, buffered, {});
+  setHistoryTop(v.hasMore ? '' : 'start');
+  scrollToBottom();
+  checkGap(v);
+  markRead();
+  // A short first page does not fill the pane: load more until it does.
+  queueMicrotask(() => maybeLoadOlder());
+}
+
+async function loadOlder(v) {
+  if (!v || v.loading || v.loadingOlder || !v.hasMore || !v.minSeq) return;
+  v.loadingOlder = true;
+  setHistoryTop('loading');
+  let res;
+  try {
+    res = await api('GET', `/api/v1/conversations/${v.id}/messages/?before=${v.minSeq}&limit=${PAGE}`);
+  } catch (e) {
+    v.loadingOlder = false;
+    if (!v.closed) setHistoryTop('error');
+    return;
+  }
+  if (v.closed) return;
+  const results = listOf(res);
+  v.hasMore = !!(res && res.has_more) && results.length > 0;
+  const h0 = ui.history.scrollHeight;
+  const top0 = ui.history.scrollTop;
+  if (results.length) v.minSeq = Math.min(v.minSeq, results[0].seq);
+  addToView(v, results, { older: true });
+  setHistoryTop(v.hasMore ? '' : 'start');
+  // Keep the message the reader was looking at in place.
+  ui.history.scrollTop = top0 + (ui.history.scrollHeight - h0);
+  v.loadingOlder = false;
+  queueMicrotask(() => maybeLoadOlder());
+}
+
+export function maybeLoadOlder() {
+  const v = state.view;
+  if (!v || v.loading || v.loadingOlder || !v.hasMore) return;
+  if (ui.history.scrollTop < 80 || ui.history.scrollHeight <= ui.history.clientHeight + 10) loadOlder(v);
+}
+
+export function nearBottom() {
+  return ui.history.scrollHeight - ui.history.scrollTop - ui.history.clientHeight < 120;
+}
+
+let pinned = true; // the reader is at the newest message: stay there when sizes change
+export const isPinned = () => pinned;
+export function notePinned() { pinned = nearBottom(); }
+
+export function scrollToBottom() {
+  pinned = true;
+  ui.history.scrollTop = ui.history.scrollHeight;
+  const v = state.view;
+  if (v) v.unseen = 0;
+  ui.jump.hidden = true;
+}
+
+/** Put messages into the open view: deduplicated by id and client_id, ordered by seq. */
+export function addToView(v, messages, { initial = false, older = false } = {}) {
+  if (v.closed) return;
+  if (v.loading && !initial) { v.buffer.push(...messages); return; }
+  const conv = state.convs.get(v.id);
+  const stick = initial || nearBottom();
+  let added = 0;
+  let addedOthers = 0;
+  for (const raw of messages) {
+    const m = normaliseMessage(raw);
+    if (m.conversation !== v.id || !m.id) continue;
+    const existing = v.byId.get(m.id);
+    if (existing) { updateMessage(existing, m); continue; }
+    // Our own message that came back another way before its ack, or a peer's message
+    // that came over the data channel before the server's copy.
+    if (m.client_id) {
+      const pend = v.pending.get(m.client_id);
+      if (pend && pend.sender === m.sender) { promotePending(v, pend, m); continue; }
+      if (m.sender === state.me.id) state.outbox.delete(m.client_id); // stored already: show the stored copy only
+    }
+    buildMessageEl(m, conv);
+    v.hold(m);
+    place(v, m);
+    added++;
+    if (m.sender !== state.me.id) { addedOthers++; clearTyping(v, m.sender); }
+  }
+  if (!added) return;
+  v.advance();
+  decorate();
+  if (older || initial) return;
+  if (stick) scrollToBottom();
+  else if (addedOthers) {
+    v.unseen += addedOthers;
+    ui.jumpCount.textContent = gettext('New messages') + ` (${v.unseen})`;
+    ui.jump.hidden = false;
+  }
+  if (ui.historyTop.dataset.state === 'start') setHistoryTop('start');
+}
+
+/** Insert msg.el at its seq position; unacknowledged messages stay at the end. */
+export function place(v, msg) {
+  if (!msg.seq) { ui.list.append(msg.el); return; }
+  const els = ui.list.children;
+  for (let i = els.length - 1; i >= 0; i--) {
+    const el = els[i];
+    if (el === msg.el || !el.classList.contains('msg')) continue;
+    const s = Number(el.dataset.seq);
+    if (s && s < msg.seq) { el.after(msg.el); return; } // pending bubbles after el stay after it
+  }
+  const first = ui.list.querySelector('.msg');
+  if (first && first !== msg.el) ui.list.insertBefore(msg.el, first);
+  else ui.list.append(msg.el);
+}
+
+/** Day separators and runs of messages from the same sender. */
+export function decorate() {
+  for (const sep of ui.list.querySelectorAll('.day-sep')) sep.remove();
+  let prevDay = null;
+  let prevSender = null;
+  let prevTime = 0;
+  const v = state.view;
+  for (const el of [...ui.list.children]) {
+    const msg = v && (v.byId.get(Number(el.dataset.id)) || v.pending.get(el.dataset.clientId));
+    if (!msg) continue;
+    const d = parseDate(msg.created_at);
+    const k = dayKey(d);
+    if (k !== prevDay) {
+      el.before(h('li', { class: 'day-sep', role: 'separator' }, h('span', { text: dayLabel(d) })));
+      prevDay = k;
+      prevSender = null;
+    }
+    const cont = prevSender === msg.sender && d.getTime() - prevTime < 5 * 60 * 1000;
+    el.classList.toggle('msg-cont', cont);
+    prevSender = msg.sender;
+    prevTime = d.getTime();
+  }
+}
+
+export function updateMessage(existing, m) {
+  let bodyChanged = false;
+  if (m.body && JSON.stringify(m.body) !== JSON.stringify(existing.body)) { existing.body = m.body; bodyChanged = true; }
+  if (m.recalled !== undefined && !!m.recalled !== !!existing.recalled) { existing.recalled = !!m.recalled; bodyChanged = true; }
+  if (m.edited_at && m.edited_at !== existing.edited_at) existing.edited_at = m.edited_at;
+  if (bodyChanged) fillBody(existing);
+  fillMeta(existing);
+}
+
+/** seq jumped (have 7, got 9): fetch what is missing. */
+export async function checkGap(v) {
+  if (!v || v.closed || v.loading || v.filling || !v.hasGap()) return;
+  v.filling = true;
+  try {
+    await repairGap(v, {
+      fetchAfter: async (seq) => listOf(await api('GET', `/api/v1/conversations/${v.id}/messages/?after=${seq}&limit=200`)),
+      accept: (messages) => addToView(v, messages, {}),
+      isClosed: () => v.closed,
+    });
+  } catch (e) {
+    console.warn('Switchboard: could not fill a gap in conversation %s', v.id, e);
+  } finally {
+    v.filling = false;
+  }
+  markRead();
+}
+
+/** A renderer registered late re-renders the messages of its app already on screen. */
+onRegister((app) => {
+  const v = state.view;
+  if (!v) return;
+  for (const msg of v.all()) if (msg.app === app && msg.el) fillBody(msg);
+});
+
+export function storedByClientId(v, clientId, sender) {
+  for (const m of v.byId.values()) if (m.client_id === clientId && m.sender === sender) return m;
+  return null;
+}
+
+// Reading: the read position goes to the server shortly after messages are seen.
+let readTimer = null;
+export function markRead() {
+  clearTimeout(readTimer);
+  readTimer = setTimeout(markReadNow, 300);
+}
+
+function markReadNow() {
+  const v = state.view;
+  if (!v || v.loading || !pageActive() || ui.pane.hidden) return;
+  const conv = state.convs.get(v.id);
+  if (!conv) return;
+  const seq = Math.max(v.contig, 0);
+  if (!seq) return;
+  const changed = seq > conv.last_read_seq || conv.unread;
+  if (!changed) return;
+  const send = seq > conv.last_read_seq;
+  conv.last_read_seq = Math.max(conv.last_read_seq, seq);
+  conv.unread = Math.max(0, conv.last_seq - conv.last_read_seq);
+  scheduleSidebar();
+  if (!send) return;
+  if (!sendFrame({ type: 'read', conversation: v.id, seq })) {
+    api('POST', `/api/v1/conversations/${v.id}/read/`, { seq }).catch(() => {});
+  }
+}
+
+// Who is typing in the open conversation.
+export function showTyping(v, userId) {
+  clearTimeout(v.typing.get(userId));
+  v.typing.set(userId, setTimeout(() => clearTyping(v, userId), TYPING_SHOWN));
+  renderTyping(v);
+}
+
+export function clearTyping(v, userId) {
+  if (!v.typing.has(userId)) return;
+  clearTimeout(v.typing.get(userId));
+  v.typing.delete(userId);
+  renderTyping(v);
+}
+
+function renderTyping(v) {
+  if (state.view !== v) return;
+  const names = [...v.typing.keys()].map(userName);
+  ui.typing.textContent = !names.length ? ''
+    : names.length === 1 ? fill(gettext('{name} is typing…'), { name: names[0] })
+      : fill(gettext('{names} are typing…'), { names: names.join(', ') });
+}

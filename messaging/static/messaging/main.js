@@ -1,0 +1,124 @@
+/* The web chat (docs/protocol.md): one WebSocket for real time, the REST API for lists and
+ * history. Each concern is a module of its own; this one starts the page:
+ *
+ *   socket.js        the /ws/ connection, keepalive, reconnect (backoff.js)
+ *   incoming.js      each server frame and what it changes
+ *   send.js          sending through the outbox (outbox.js), acks and refusals
+ *   conversation.js  the open conversation: history, seq gaps (seqgap.js), reading, typing
+ *   messages.js      one message on screen; renderers.js draws its body by app
+ *   sidebar.js       conversations, contacts, badges, presence dots (presence.js)
+ *   composer.js      text in; groups.js the new-group dialog
+ *   p2p.js           data channels to peers; direct.js what a peer sends
+ *   client.js        what office apps import
+ */
+
+import { api, listOf, onUnauthorized } from './api.js';
+import { bindComposer } from './composer.js';
+import {
+  closeConversation, hashConversation, markRead, maybeLoadOlder, nearBottom, notePinned, isPinned,
+  openConversation, renderTransport, scrollToBottom,
+} from './conversation.js';
+import { h } from './dom.js';
+import { events } from './events.js';
+import { bindGroupDialog } from './groups.js';
+import { gettext } from './i18n.js';
+import { askNotificationPermission, listen } from './incoming.js';
+import { checkIdle, noteVisibility, onUserActivity } from './presence.js';
+import { applyFilter, renderContacts, renderSidebar } from './sidebar.js';
+import { connect, goOffline, isHelloed, ping, reconnectNow, sendFrame, setConnState, signedOut } from './socket.js';
+import { learnUser, loadLastId, state, upsertConv } from './state.js';
+import { ui } from './ui.js';
+
+async function loadInitial() {
+  const [contacts, convs] = await Promise.all([
+    api('GET', '/api/v1/contacts/'),
+    api('GET', '/api/v1/conversations/'),
+  ]);
+  state.contacts = listOf(contacts);
+  for (const c of state.contacts) { learnUser(c); state.contactIds.add(c.id); }
+  for (const c of listOf(convs)) upsertConv(c);
+  state.loaded = true;
+  renderContacts();
+  renderSidebar();
+}
+
+function bindEvents() {
+  ui.filter.addEventListener('input', applyFilter);
+  bindGroupDialog();
+  bindComposer();
+  ui.back.addEventListener('click', () => {
+    if (history.state && history.state.sbConversation) history.back();
+    else { closeConversation(); history.replaceState(null, '', location.pathname + location.search); }
+  });
+  window.addEventListener('popstate', () => {
+    const id = hashConversation();
+    if (id) openConversation(id, { push: false });
+    else closeConversation();
+  });
+
+  if ('ResizeObserver' in window) {
+    const keepPinned = () => { if (isPinned() && state.view) ui.history.scrollTop = ui.history.scrollHeight; };
+    const ro = new ResizeObserver(keepPinned);
+    ro.observe(ui.history);
+    ro.observe(ui.list);
+  }
+  ui.history.addEventListener('scroll', () => {
+    notePinned();
+    maybeLoadOlder();
+    if (nearBottom()) {
+      const v = state.view;
+      if (v) v.unseen = 0;
+      ui.jump.hidden = true;
+    }
+  }, { passive: true });
+  ui.jump.addEventListener('click', scrollToBottom);
+
+  document.addEventListener('click', askNotificationPermission, { once: true, capture: true });
+
+  document.addEventListener('visibilitychange', () => {
+    noteVisibility();
+    if (document.visibilityState !== 'hidden') {
+      markRead();
+      ping(); // a laptop waking up: find out now whether the socket survived
+    }
+  });
+  window.addEventListener('focus', () => { onUserActivity(); markRead(); });
+  for (const ev of ['pointerdown', 'pointermove', 'keydown', 'wheel', 'touchstart']) {
+    window.addEventListener(ev, onUserActivity, { passive: true, capture: true });
+  }
+  setInterval(checkIdle, 15000);
+
+  window.addEventListener('online', reconnectNow);
+  window.addEventListener('offline', goOffline);
+  events.addEventListener('transport', renderTransport);
+}
+
+async function start() {
+  if (!ui.root) return;
+  onUnauthorized(signedOut);
+  state.outbox.ready = isHelloed;
+  state.outbox.sendFrame = (frame) => sendFrame(frame, true);
+  state.lastId = loadLastId();
+  learnUser(state.me);
+  listen();
+  bindEvents();
+  setConnState('connecting');
+  let tries = 0;
+  for (;;) {
+    try {
+      await loadInitial();
+      break;
+    } catch (e) {
+      if (state.signedOut) return;
+      tries++;
+      ui.contacts.replaceChildren(h('p', { class: 'muted small chat-list-note' }, gettext('Could not load your contacts and conversations.'), ' ',
+        h('button', { type: 'button', class: 'link', text: gettext('Try again'), onclick: () => location.reload() })));
+      await new Promise((r) => setTimeout(r, Math.min(15000, 1000 * 2 ** tries) * Math.random() + 500));
+    }
+  }
+  connect();
+  const id = hashConversation();
+  if (id) openConversation(id, { push: false });
+}
+
+start();

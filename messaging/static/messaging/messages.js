@@ -1,0 +1,106 @@
+/* One message on screen: its bubble, body, time, read ticks and send error. */
+
+import { avatar, h } from './dom.js';
+import { gettext, LANG } from './i18n.js';
+import { render } from './renderers.js';
+import { discardSend, retrySend } from './send.js';
+import { othersReadUpTo, state, userName } from './state.js';
+import { hhmm, parseDate } from './text.js';
+
+const ICONS = {
+  sending: '<svg viewBox="0 0 16 16" width="13" height="13" aria-hidden="true"><circle cx="8" cy="8" r="6.2" fill="none" stroke="currentColor" stroke-width="1.5"/><path d="M8 4.6V8l2.3 1.5" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round"/></svg>',
+  delivered: '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true"><path d="M3 8.5l3 3 7-7" fill="none" stroke="currentColor" stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  read: '<svg viewBox="0 0 20 16" width="18" height="14" aria-hidden="true"><path d="M1.5 8.5l3 3 7-7M8 11.5l.5.5 7-7.5" fill="none" stroke="currentColor" stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  failed: '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true"><circle cx="8" cy="8" r="6.5" fill="currentColor"/><path d="M8 4.5v4.2M8 11v.3" stroke="#fff" stroke-width="1.7" stroke-linecap="round"/></svg>',
+};
+
+const STATUS_TEXT = {
+  sending: () => gettext('Sending…'),
+  delivered: () => gettext('Delivered'),
+  read: () => gettext('Read'),
+  failed: () => gettext('Not sent'),
+};
+
+export function buildMessageEl(msg, conv) {
+  const own = msg.sender === state.me.id;
+  const showSender = !own && conv && conv.kind !== 'direct';
+  const li = h('li', {
+    class: 'msg ' + (own ? 'msg-own' : 'msg-other') + (showSender ? ' msg-grouped' : ''),
+    'data-testid': 'message',
+    'data-transport': transportOf(msg),
+    'data-app': msg.app,
+    'data-sender': msg.sender,
+  });
+  const refs = {};
+  if (showSender) li.append(refs.avatar = avatar(userName(msg.sender), msg.sender, 'msg-avatar'));
+  const main = h('div', { class: 'msg-main' });
+  if (showSender) main.append(refs.sender = h('div', { class: 'msg-sender', text: userName(msg.sender) }));
+  refs.bubble = h('div', { class: 'msg-bubble' });
+  refs.body = h('div', { class: 'msg-body' });
+  refs.meta = h('div', { class: 'msg-meta' });
+  refs.bubble.append(refs.body, refs.meta);
+  main.append(refs.bubble);
+  refs.error = h('div', { class: 'msg-error', role: 'alert' });
+  refs.error.hidden = true;
+  main.append(refs.error);
+  li.append(main);
+  msg.el = li;
+  msg.refs = refs;
+  fillBody(msg);
+  fillMeta(msg);
+  return li;
+}
+
+/** 'p2p' for a message that came (or, for one's own, was acknowledged) over a data
+ * channel; 'relay' for one that came through the server. */
+export function transportOf(msg) {
+  if (msg.transport === 'p2p' || (msg.client_id && state.viaPeer.has(msg.client_id))) return 'p2p';
+  return 'relay';
+}
+
+export function fillBody(msg) {
+  if (!msg.refs) return;
+  msg.refs.body.replaceChildren(render(msg));
+  msg.el.dataset.app = msg.app;
+  msg.el.classList.toggle('msg-is-card', !msg.recalled && msg.app !== 'chat');
+}
+
+function statusOf(msg) {
+  if (msg.sender !== state.me.id) return null;
+  if (msg.status === 'sending' || msg.status === 'failed') return msg.status;
+  if (msg.seq && othersReadUpTo(msg.conversation) >= msg.seq) return 'read';
+  return 'delivered';
+}
+
+export function fillMeta(msg) {
+  if (!msg.refs) return;
+  const el = msg.el;
+  if (msg.id) el.dataset.id = msg.id; else delete el.dataset.id;
+  if (msg.seq) el.dataset.seq = msg.seq; else delete el.dataset.seq;
+  if (msg.client_id) el.dataset.clientId = msg.client_id;
+  const status = statusOf(msg);
+  if (status) { el.dataset.status = status; msg.status = status; } else delete el.dataset.status;
+  const d = parseDate(msg.created_at);
+  const meta = msg.refs.meta;
+  meta.replaceChildren();
+  if (msg.edited_at && !msg.recalled) meta.append(h('span', { class: 'msg-edited', text: gettext('(edited)') }));
+  meta.append(h('time', { datetime: d.toISOString(), title: d.toLocaleString(LANG), text: hhmm(d) }));
+  if (status) {
+    const label = STATUS_TEXT[status]();
+    const s = h('span', { class: `msg-status msg-status-${status}`, title: label, 'aria-label': label, 'data-testid': 'message-status' });
+    s.innerHTML = ICONS[status];
+    meta.append(s);
+  }
+  const err = msg.refs.error;
+  if (status === 'failed') {
+    err.replaceChildren(
+      h('span', { text: msg.error || gettext('Not sent') }), ' ',
+      h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'retry', text: gettext('Retry'), onclick: () => retrySend(msg.client_id) }),
+      ' · ',
+      h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'discard', text: gettext('Discard'), onclick: () => discardSend(msg.client_id) }));
+    err.hidden = false;
+  } else {
+    err.replaceChildren();
+    err.hidden = true;
+  }
+}

@@ -1,0 +1,110 @@
+/* Message renderers, keyed by a message's app. The chat registers 'chat'; office apps
+ * register theirs from their modules (client.js). */
+
+import { h } from './dom.js';
+import { gettext, fill } from './i18n.js';
+import { render as renderMarkup } from './markup.js';
+import { state } from './state.js';
+import { MAX_TEXT_CHARS } from './text.js';
+
+const renderers = new Map();
+const fromPeers = new Map(); // app -> what of a peer's direct copy to show (docs/p2p.md)
+let registered = () => {};
+
+/** Called with the app whenever a renderer is registered (the open view re-renders). */
+export function onRegister(fn) { registered = fn; }
+
+/** Register fn(body, message) -> HTMLElement as the renderer of messages of `app`.
+ * With `options.fromPeer(body) -> body | null`, messages of `app` may also come straight
+ * from the other person over a data channel: it takes what the peer sent, which no
+ * server has checked, and returns the body to show until the server's copy replaces it
+ * (or null to refuse it). That body must be safe in the renderer whatever the peer put
+ * in: no markup, no links. An app without it never travels directly. */
+export function register(app, fn, options) {
+  if (typeof app !== 'string' || !app || typeof fn !== 'function') {
+    throw new TypeError('register(app: string, fn: function)');
+  }
+  renderers.set(app, fn);
+  if (options && typeof options.fromPeer === 'function') fromPeers.set(app, options.fromPeer);
+  else fromPeers.delete(app);
+  registered(app);
+}
+
+/** Whether messages of this app may go to the peer directly. */
+export const travelsDirect = (app) => fromPeers.has(app);
+export const fromPeer = (app) => fromPeers.get(app) || null;
+
+/** What a renderer sees of a message. */
+export function publicMessage(msg) {
+  return {
+    id: msg.id, conversation: msg.conversation, seq: msg.seq, sender: msg.sender, app: msg.app,
+    body: msg.body, created_at: msg.created_at, client_id: msg.client_id, edited_at: msg.edited_at,
+    recalled: !!msg.recalled, own: msg.sender === state.me.id, transport: 'relay',
+  };
+}
+
+function fallbackRenderer(body, message) {
+  const card = h('div', { class: 'app-card' });
+  card.append(h('div', { class: 'app-card-head' },
+    h('span', { class: 'badge' }, message.app || '?'),
+    h('span', { class: 'muted small' }, fill(gettext('“{app}” message'), { app: message.app || '?' }))));
+  let summary = '';
+  if (body && typeof body === 'object') {
+    for (const k of ['title', 'summary', 'text', 'name', 'subject']) {
+      if (typeof body[k] === 'string' && body[k].trim()) { summary = body[k]; break; }
+    }
+  }
+  if (summary) card.append(h('div', { class: 'app-card-summary', text: summary }));
+  let json;
+  try { json = JSON.stringify(body, null, 2); } catch (e) { json = String(body); }
+  if (json && json.length > 1200) json = json.slice(0, 1200) + '…';
+  const details = h('details', { class: 'app-card-details' }, h('summary', { text: gettext('Details') }), h('pre', { text: json || '' }));
+  if (!summary) details.open = true;
+  card.append(details);
+  return card;
+}
+
+/** Render a message body to an element, falling back to a neutral card. */
+export function render(msg) {
+  if (msg.recalled) return h('div', { class: 'msg-text msg-recalled', text: gettext('This message was recalled') });
+  const pub = publicMessage(msg);
+  const fn = renderers.get(msg.app);
+  if (fn) {
+    try {
+      const el = fn(msg.body || {}, pub);
+      if (el instanceof Node) return el;
+    } catch (e) {
+      console.warn('Switchboard: the renderer of "%s" failed', msg.app, e);
+    }
+  }
+  return fallbackRenderer(msg.body || {}, pub);
+}
+
+function chatRenderer(body) {
+  const div = h('div', { class: 'msg-text' });
+  if (body && typeof body.html === 'string' && body.html.trim()) {
+    // Sanitised by the server, or for a peer's copy made here from its text (chatFromPeer).
+    div.innerHTML = body.html;
+    for (const a of div.querySelectorAll('a[href]')) {
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+    }
+  } else {
+    div.classList.add('msg-plain');
+    div.textContent = body && typeof body.text === 'string' ? body.text : '';
+  }
+  return div;
+}
+
+/** A peer's copy of a chat message: its text, and the HTML the server will make of it
+ * made here by the same rules (markup.js). Whatever else the peer sent, its `html`
+ * above all, is dropped. */
+function chatFromPeer(body) {
+  const text = body.text;
+  if (typeof text !== 'string' || !text.trim() || [...text].length > MAX_TEXT_CHARS) return null;
+  let html = null;
+  try { html = renderMarkup(text); } catch (e) { html = null; }
+  return typeof html === 'string' ? { text, html } : { text }; // without html: plain text
+}
+
+register('chat', chatRenderer, { fromPeer: chatFromPeer });

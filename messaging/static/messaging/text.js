@@ -1,0 +1,67 @@
+/* Text without markup: previews, dates, sizes (tested with node --test). */
+
+import { gettext, fill, LANG } from './i18n.js';
+
+// messaging/send/checks.py MAX_TEXT_CHARS: the server refuses longer text, in code points.
+export const MAX_TEXT_CHARS = 10000;
+
+/** A message as the REST API and the socket give it, with numbers as numbers. */
+export function normaliseMessage(m) {
+  return {
+    id: Number(m.id), conversation: Number(m.conversation), seq: Number(m.seq), sender: Number(m.sender),
+    app: m.app || 'chat', body: m.body || {}, created_at: m.created_at, client_id: m.client_id || null,
+    edited_at: m.edited_at || null, recalled: !!m.recalled,
+  };
+}
+
+/** The size of a body as the server counts it: UTF-8 bytes of its JSON. */
+export function bodySize(body) {
+  try { return new TextEncoder().encode(JSON.stringify(body)).length; } catch (e) { return 0; }
+}
+
+/** One line of plain text for a message: the sidebar and notifications show it. */
+export function previewText(msg) {
+  if (!msg) return '';
+  if (msg.recalled) return gettext('This message was recalled');
+  const b = msg.body || {};
+  if (msg.app === 'chat') return typeof b.text === 'string' ? b.text.replace(/\s+/g, ' ').trim() : '';
+  for (const k of ['title', 'summary', 'text']) if (typeof b[k] === 'string' && b[k].trim()) return `[${msg.app}] ${b[k].trim()}`;
+  return fill(gettext('“{app}” message'), { app: msg.app });
+}
+
+/** Text the server will render with markup (the ack carries none, so the page fetches it). */
+export function looksFormatted(text) {
+  return typeof text === 'string' && /[*_`[\]>#~]|https?:\/\/|^\s*([-+]|\d+\.)\s/m.test(text);
+}
+
+/** Cut to `max` characters (code points), with an ellipsis. */
+export function clip(text, max) {
+  const chars = [...String(text)];
+  return chars.length > max ? chars.slice(0, max - 1).join('') + '…' : String(text);
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+export const hhmm = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+export const dayKey = (d) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+
+export function parseDate(s) {
+  const d = s ? new Date(s) : new Date();
+  return Number.isNaN(d.getTime()) ? new Date() : d;
+}
+
+/** "Today", "Yesterday", or the date, with the year when it is not this one. */
+export function dayLabel(d, today = new Date()) {
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (dayKey(d) === dayKey(today)) return gettext('Today');
+  if (dayKey(d) === dayKey(yesterday)) return gettext('Yesterday');
+  const opts = { weekday: 'long', month: 'long', day: 'numeric' };
+  if (d.getFullYear() !== today.getFullYear()) opts.year = 'numeric';
+  return d.toLocaleDateString(LANG, opts);
+}
+
+/** The time for today's messages, the date for older ones. */
+export function shortWhen(s, today = new Date()) {
+  const d = parseDate(s);
+  if (dayKey(d) === dayKey(today)) return hhmm(d);
+  return d.toLocaleDateString(LANG, { month: 'short', day: 'numeric' });
+}

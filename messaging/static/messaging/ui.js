@@ -1,0 +1,35 @@
+/* The chat page's elements (messaging/templates/messaging/chat.html). */
+
+const $ = (id) => document.getElementById(id);
+
+export const ui = {
+  root: $('sb-chat'),
+  conn: document.querySelector('#sb-chat [data-testid="connection-state"]'),
+  filter: $('sb-filter'),
+  convList: $('sb-conversations'),
+  contacts: $('sb-contacts'),
+  empty: $('sb-empty'),
+  pane: $('sb-conversation'),
+  back: $('sb-back'),
+  headAvatar: $('sb-head-avatar'),
+  headTitle: $('sb-head-title'),
+  headSub: $('sb-head-sub'),
+  transport: $('sb-transport'),
+  history: $('sb-history'),
+  historyTop: $('sb-history-top'),
+  list: $('sb-messages'),
+  jump: $('sb-jump'),
+  jumpCount: $('sb-jump-count'),
+  typing: $('sb-typing'),
+  form: $('sb-composer-form'),
+  composer: $('sb-composer'),
+  composerError: $('sb-composer-error'),
+  newGroup: $('sb-new-group'),
+  dialog: $('sb-group-dialog'),
+  groupForm: $('sb-group-form'),
+  groupTitle: $('sb-group-title'),
+  groupFilter: $('sb-group-filter'),
+  groupMembers: $('sb-group-members'),
+  groupError: $('sb-group-error'),
+  groupCancel: $('sb-group-cancel'),
+};

@@ -1,0 +1,60 @@
+// node --test: text without markup (messaging/static/messaging/text.js) and the string
+// helpers (i18n.js), here without Django's catalogue: English.
+import assert from 'node:assert/strict';
+import test from 'node:test';
+
+import { fill, ngettext } from '../../static/messaging/i18n.js';
+import {
+  bodySize, clip, dayLabel, looksFormatted, normaliseMessage, previewText, shortWhen,
+} from '../../static/messaging/text.js';
+
+test('placeholders are filled by name; unknown ones stay', () => {
+  assert.equal(fill('{name} is typing…', { name: 'Bob' }), 'Bob is typing…');
+  assert.equal(fill('{a} and {b}', { a: 1 }), '1 and {b}');
+  assert.equal(fill('{n} members'), '{n} members');
+  assert.equal(ngettext('{n} member', '{n} members', 1), '{n} member');
+  assert.equal(ngettext('{n} member', '{n} members', 2), '{n} members');
+});
+
+test('a chat preview is its text on one line, never markup', () => {
+  assert.equal(previewText({ app: 'chat', body: { text: 'two\n\nlines  here', html: '<p>two</p>' } }), 'two lines here');
+  assert.equal(previewText({ app: 'chat', body: { text: '<b>x</b>' } }), '<b>x</b>');
+  assert.equal(previewText({ app: 'chat', recalled: true, body: {} }), 'This message was recalled');
+  assert.equal(previewText(null), '');
+});
+
+test('an app message previews its title, summary or text, else its app', () => {
+  assert.equal(previewText({ app: 'approval', body: { title: ' Leave ', text: 'x' } }), '[approval] Leave');
+  assert.equal(previewText({ app: 'notice', body: { summary: 'Build failed' } }), '[notice] Build failed');
+  assert.equal(previewText({ app: 'poll', body: { options: [] } }), '“poll” message');
+});
+
+test('the size of a body is counted in UTF-8 bytes of its JSON, as the server counts it', () => {
+  assert.equal(bodySize({ text: 'ab' }), 13);
+  assert.equal(bodySize({ text: '开会' }), 17);
+});
+
+test('clipping counts characters, not UTF-16 units, and never splits one', () => {
+  assert.equal(clip('abcdef', 4), 'abc…');
+  assert.equal(clip('abc', 4), 'abc');
+  assert.equal(clip('😀😀😀😀😀', 3), '😀😀…');
+});
+
+test('text that the server will render with markup is recognised', () => {
+  for (const t of ['**bold**', 'see https://example.com', '- item', '1. first', '`code`']) assert.ok(looksFormatted(t), t);
+  for (const t of ['hello', '下周三开会', 'a - b']) assert.ok(!looksFormatted(t), t);
+});
+
+test('a message from the API has numbers as numbers and defaults filled in', () => {
+  assert.deepEqual(normaliseMessage({ id: '5', conversation: '2', seq: '3', sender: '9', created_at: 'x' }), {
+    id: 5, conversation: 2, seq: 3, sender: 9, app: 'chat', body: {}, created_at: 'x', client_id: null, edited_at: null, recalled: false,
+  });
+});
+
+test('days read as today, yesterday or a date; times as hh:mm today', () => {
+  const today = new Date(2026, 11, 7, 15, 0);
+  assert.equal(dayLabel(new Date(2026, 11, 7, 9, 0), today), 'Today');
+  assert.equal(dayLabel(new Date(2026, 11, 6, 23, 59), today), 'Yesterday');
+  assert.match(dayLabel(new Date(2025, 0, 2), today), /2025/);
+  assert.equal(shortWhen(new Date(2026, 11, 7, 9, 5).toISOString(), today), '09:05');
+});
