@@ -9,8 +9,9 @@ a cached old one. Where files are not collected (tests, development) the map is 
 the plain names are served.
 
 Rewriting the imports inside the files instead (Django's
-``support_js_module_import_aggregation``) cannot work here: the modules import each other
-in circles, so no file's hash can be computed before the others'.
+``support_js_module_import_aggregation``) would give every module a new name whenever any
+module below it changes, and stops collectstatic outright the day two modules import each
+other.
 """
 
 from __future__ import annotations

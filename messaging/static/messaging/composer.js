@@ -1,6 +1,8 @@
 /* The composer: text in, a chat message out, and the typing signal. */
 
 import { MAX_BODY_BYTES } from './config.js';
+import { isNarrow } from './dom.js';
+import { events } from './events.js';
 import { gettext } from './i18n.js';
 import { send } from './send.js';
 import { sendFrame } from './socket.js';
@@ -11,7 +13,7 @@ import { ui } from './ui.js';
 const TYPING_EVERY = 3000;
 let lastTypingSent = 0;
 
-export function autoGrow() {
+function autoGrow() {
   const c = ui.composer;
   c.style.height = 'auto';
   c.style.height = Math.min(c.scrollHeight + 2, 200) + 'px';
@@ -22,12 +24,12 @@ function showComposerError(text) {
   ui.composerError.hidden = false;
 }
 
-export function hideComposerError() {
+function hideComposerError() {
   ui.composerError.hidden = true;
   ui.composerError.textContent = '';
 }
 
-export function submitComposer() {
+function submitComposer() {
   const v = state.view;
   if (!v) return;
   const text = ui.composer.value;
@@ -52,6 +54,15 @@ function onComposerInput() {
   if (now - lastTypingSent < TYPING_EVERY) return;
   if (sendFrame({ type: 'typing', conversation: v.id })) lastTypingSent = now;
 }
+
+// Each conversation keeps its draft while another is open.
+events.addEventListener('conversation-close', (e) => { state.drafts.set(e.detail.id, ui.composer.value); });
+events.addEventListener('conversation-open', (e) => {
+  ui.composer.value = state.drafts.get(e.detail.id) || '';
+  autoGrow();
+  hideComposerError();
+  if (!isNarrow()) ui.composer.focus({ preventScroll: true });
+});
 
 export function bindComposer() {
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); submitComposer(); });

@@ -2,21 +2,17 @@
  * scrolling, reading, and who is typing. */
 
 import { api, listOf } from './api.js';
-import { autoGrow, hideComposerError } from './composer.js';
 import { PAGE } from './config.js';
-import { avatar, h, isNarrow, pageActive, toast } from './dom.js';
-import { emit } from './events.js';
-import { fill, gettext, ngettext, pgettext } from './i18n.js';
+import { avatar, h, pageActive, toast } from './dom.js';
+import { emit, events } from './events.js';
+import { fill, gettext, ngettext } from './i18n.js';
 import { buildMessageEl, fillBody, fillMeta } from './messages.js';
-import { transport } from './p2p.js';
 import { presenceDot, presenceOf, presenceTitle } from './presence.js';
 import { onRegister } from './renderers.js';
 import { repairGap, SeqWindow } from './seqgap.js';
-import { fetchConversation, scheduleSidebar } from './sidebar.js';
-import { promotePending, showPending } from './send.js';
 import { sendFrame } from './socket.js';
-import { convTitle, otherMember, state, userName } from './state.js';
-import { dayKey, dayLabel, normaliseMessage, parseDate } from './text.js';
+import { changed, convTitle, fetchConversation, kindLabel, otherMember, state, userName } from './state.js';
+import { dayKey, dayLabel, looksFormatted, normaliseMessage, parseDate } from './text.js';
 import { ui } from './ui.js';
 
 const TYPING_SHOWN = 4000;
@@ -36,38 +32,16 @@ export class ConversationView extends SeqWindow {
   }
 }
 
-/** The open conversation's id, or null. */
-export const openId = () => (state.view ? state.view.id : null);
 /** The <ol> of the open conversation's messages. */
 export const messageList = () => ui.list;
 /** Stay at the newest message if the reader was there. */
 export function keepInView() { if (nearBottom()) scrollToBottom(); }
-
-/** The path messages of the open conversation take now: straight to the peer, or
- * through the server. Only a direct conversation can go peer-to-peer. */
-export function renderTransport() {
-  const v = state.view;
-  const conv = v && state.convs.get(v.id);
-  if (!ui.transport || !conv) return;
-  const other = otherMember(conv);
-  const path = other && transport ? transport.stateFor(other) : 'relay';
-  ui.transport.dataset.state = path;
-  ui.transport.classList.toggle('badge-ok', path === 'p2p');
-  ui.transport.textContent = path === 'p2p' ? pgettext('transport', 'Direct') : gettext('Via server');
-  ui.transport.title = path === 'p2p'
-    ? gettext("Messages and files go straight to this colleague's browser; the server keeps the history.")
-    : gettext('Messages and files go through the server.');
-}
-
-const KIND = { group: () => gettext('Group'), department: () => gettext('Department') };
-export const kindLabel = (kind) => (KIND[kind] ? KIND[kind]() : kind);
 
 export function renderHeader() {
   const v = state.view;
   if (!v) return;
   const conv = state.convs.get(v.id);
   if (!conv) return;
-  renderTransport();
   ui.headTitle.textContent = convTitle(conv);
   ui.headAvatar.replaceChildren();
   if (conv.kind === 'direct') {
@@ -99,6 +73,7 @@ export async function openConversation(id, opts = {}) {
   const { push = true } = opts;
   if (state.view && state.view.id === id) {
     showPane(true);
+    renderHeader();
     if (push) setHash(id);
     return;
   }
@@ -115,12 +90,8 @@ export async function openConversation(id, opts = {}) {
   ui.typing.textContent = '';
   ui.jump.hidden = true;
   setHistoryTop('loading');
-  ui.composer.value = state.drafts.get(id) || '';
-  autoGrow();
-  hideComposerError();
   if (push) setHash(id);
-  scheduleSidebar();
-  if (!isNarrow()) ui.composer.focus({ preventScroll: true });
+  // The composer takes the draft, the sidebar marks it, p2p offers a data channel.
   emit('conversation-open', { id, peer: otherMember(conv) });
   await loadNewest(v);
 }
@@ -128,7 +99,7 @@ export async function openConversation(id, opts = {}) {
 function closeView() {
   const v = state.view;
   if (!v) return;
-  state.drafts.set(v.id, ui.composer.value);
+  emit('conversation-close', { id: v.id }); // the composer keeps the draft
   for (const tm of v.typing.values()) clearTimeout(tm);
   v.closed = true;
   state.view = null;
@@ -137,7 +108,7 @@ function closeView() {
 export function closeConversation() {
   closeView();
   showPane(false);
-  scheduleSidebar();
+  changed();
 }
 
 function setHash(id) {
@@ -348,12 +319,67 @@ export async function checkGap(v) {
   markRead();
 }
 
+/** Show a message that is not stored yet (own, or a peer's direct copy) at the end. */
+export function showPending(v, item) {
+  if (v.pending.has(item.client_id)) return;
+  const conv = state.convs.get(v.id);
+  buildMessageEl(item, conv);
+  v.pending.set(item.client_id, item);
+  ui.list.append(item.el);
+  if (ui.historyTop.dataset.state === 'start') setHistoryTop('start');
+}
+
+/** A shown-but-unstored message becomes the stored one, moved to its seq. */
+export function promotePending(v, pend, stored) {
+  v.pending.delete(pend.client_id);
+  state.outbox.delete(pend.client_id);
+  if (v.byId.has(Number(stored.id))) { pend.el.remove(); decorate(); return; }
+  pend.id = Number(stored.id);
+  pend.seq = Number(stored.seq);
+  pend.created_at = stored.created_at || pend.created_at;
+  pend.status = 'delivered';
+  let bodyChanged = false;
+  if (stored.body && stored.body !== pend.body) { pend.body = stored.body; bodyChanged = true; }
+  // The server's word on the app too: a peer's copy may have claimed another one.
+  if (stored.app && stored.app !== pend.app) { pend.app = stored.app; bodyChanged = true; }
+  v.hold(pend);
+  pend.el.remove();
+  place(v, pend);
+  if (bodyChanged) fillBody(pend);
+  fillMeta(pend);
+  v.advance();
+  decorate();
+  if (!bodyChanged && pend.app === 'chat' && looksFormatted(pend.body && pend.body.text)) refreshRendered(v, pend.seq);
+  checkGap(v);
+}
+
+// The ack carries no html: fetch the server's rendering of formatted text.
+const refreshQueue = new Set();
+let refreshTimer = null;
+function refreshRendered(v, seq) {
+  refreshQueue.add(seq);
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    const seqs = [...refreshQueue];
+    refreshQueue.clear();
+    if (v.closed || !seqs.length) return;
+    const from = Math.min(...seqs) - 1;
+    const to = Math.max(...seqs);
+    try {
+      const res = await api('GET', `/api/v1/conversations/${v.id}/messages/?after=${from}&limit=${Math.min(200, to - from)}`);
+      if (!v.closed) addToView(v, listOf(res), {});
+    } catch (e) { /* the plain text stays */ }
+  }, 250);
+}
+
 /** A renderer registered late re-renders the messages of its app already on screen. */
 onRegister((app) => {
   const v = state.view;
   if (!v) return;
   for (const msg of v.all()) if (msg.app === app && msg.el) fillBody(msg);
 });
+
+events.addEventListener('presence-changed', renderHeader);
 
 export function storedByClientId(v, clientId, sender) {
   for (const m of v.byId.values()) if (m.client_id === clientId && m.sender === sender) return m;
@@ -374,12 +400,11 @@ function markReadNow() {
   if (!conv) return;
   const seq = Math.max(v.contig, 0);
   if (!seq) return;
-  const changed = seq > conv.last_read_seq || conv.unread;
-  if (!changed) return;
+  if (!(seq > conv.last_read_seq || conv.unread)) return;
   const send = seq > conv.last_read_seq;
   conv.last_read_seq = Math.max(conv.last_read_seq, seq);
   conv.unread = Math.max(0, conv.last_seq - conv.last_read_seq);
-  scheduleSidebar();
+  changed();
   if (!send) return;
   if (!sendFrame({ type: 'read', conversation: v.id, seq })) {
     api('POST', `/api/v1/conversations/${v.id}/read/`, { seq }).catch(() => {});

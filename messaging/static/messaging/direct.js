@@ -1,9 +1,8 @@
 /* What comes straight from a peer over a data channel (p2p.js), and what becomes of it. */
 
 import { MAX_BODY_BYTES } from './config.js';
-import { clearTyping, decorate, nearBottom, scrollToBottom, storedByClientId } from './conversation.js';
+import { clearTyping, decorate, nearBottom, scrollToBottom, showPending, storedByClientId } from './conversation.js';
 import { fromPeer } from './renderers.js';
-import { showPending } from './send.js';
 import { otherMember, state } from './state.js';
 import { bodySize } from './text.js';
 

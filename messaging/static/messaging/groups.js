@@ -4,8 +4,7 @@ import { api } from './api.js';
 import { openConversation } from './conversation.js';
 import { avatar, h } from './dom.js';
 import { gettext } from './i18n.js';
-import { scheduleSidebar } from './sidebar.js';
-import { state, upsertConv } from './state.js';
+import { changed, state, upsertConv } from './state.js';
 import { ui } from './ui.js';
 
 function openGroupDialog() {
@@ -45,7 +44,7 @@ async function createGroup(e) {
   try {
     const conv = upsertConv(await api('POST', '/api/v1/conversations/', { title, members }));
     closeGroupDialog();
-    scheduleSidebar();
+    changed();
     if (conv) openConversation(conv.id);
   } catch (err) {
     fail((err && err.detail) || gettext('Could not create the group.'));

@@ -7,9 +7,10 @@ import { fill, gettext } from './i18n.js';
 import { fillMeta } from './messages.js';
 import { followAgain, myPresence, onPresence, onPresenceSubscribed } from './presence.js';
 import { afterOwnStored, onAck, onSendError } from './send.js';
-import { fetchConversation, refreshConversations, scheduleSidebar } from './sidebar.js';
 import { onFrame, sendFrame, sessionInDoubt, setConnState, wasOnline } from './socket.js';
-import { convTitle, learnUser, loadLastId, noteLastId, noteReadBy, state, userName } from './state.js';
+import {
+  changed, convTitle, fetchConversation, learnUser, loadLastId, noteLastId, noteReadBy, refreshConversations, state, userName,
+} from './state.js';
 import { clip, normaliseMessage, parseDate, previewText } from './text.js';
 
 function onHello(f) {
@@ -67,7 +68,7 @@ function onMessage(f) {
     if (v.hasGap()) checkGap(v);
     markRead();
   }
-  scheduleSidebar();
+  changed();
 }
 
 function onMessageUpdate(f) {
@@ -75,7 +76,7 @@ function onMessageUpdate(f) {
   const conv = state.convs.get(Number(f.conversation));
   if (conv && conv.last_message && conv.last_message.id === id) {
     Object.assign(conv.last_message, { body: f.body || conv.last_message.body, edited_at: f.edited_at || null, recalled: !!f.recalled });
-    scheduleSidebar();
+    changed();
   }
   const v = state.view;
   if (v && v.id === Number(f.conversation)) {
@@ -94,7 +95,7 @@ function onReceipt(f) {
     if (conv && seq > conv.last_read_seq) {
       conv.last_read_seq = seq;
       conv.unread = Math.max(0, conv.last_seq - seq);
-      scheduleSidebar();
+      changed();
     }
     return;
   }

@@ -8,7 +8,7 @@
  *   messages.js      one message on screen; renderers.js draws its body by app
  *   sidebar.js       conversations, contacts, badges, presence dots (presence.js)
  *   composer.js      text in; groups.js the new-group dialog
- *   p2p.js           data channels to peers; direct.js what a peer sends
+ *   p2p.js           data channels to peers, the transport badge; direct.js what a peer sends
  *   client.js        what office apps import
  */
 
@@ -16,10 +16,9 @@ import { api, listOf, onUnauthorized } from './api.js';
 import { bindComposer } from './composer.js';
 import {
   closeConversation, hashConversation, markRead, maybeLoadOlder, nearBottom, notePinned, isPinned,
-  openConversation, renderTransport, scrollToBottom,
+  openConversation, scrollToBottom,
 } from './conversation.js';
 import { h } from './dom.js';
-import { events } from './events.js';
 import { bindGroupDialog } from './groups.js';
 import { gettext } from './i18n.js';
 import { askNotificationPermission, listen } from './incoming.js';
@@ -90,7 +89,6 @@ function bindEvents() {
 
   window.addEventListener('online', reconnectNow);
   window.addEventListener('offline', goOffline);
-  events.addEventListener('transport', renderTransport);
 }
 
 async function start() {

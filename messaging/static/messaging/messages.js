@@ -1,9 +1,9 @@
 /* One message on screen: its bubble, body, time, read ticks and send error. */
 
 import { avatar, h } from './dom.js';
+import { emit } from './events.js';
 import { gettext, LANG } from './i18n.js';
 import { render } from './renderers.js';
-import { discardSend, retrySend } from './send.js';
 import { othersReadUpTo, state, userName } from './state.js';
 import { hhmm, parseDate } from './text.js';
 
@@ -95,9 +95,9 @@ export function fillMeta(msg) {
   if (status === 'failed') {
     err.replaceChildren(
       h('span', { text: msg.error || gettext('Not sent') }), ' ',
-      h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'retry', text: gettext('Retry'), onclick: () => retrySend(msg.client_id) }),
+      h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'retry', text: gettext('Retry'), onclick: () => emit('message-retry', msg.client_id) }),
       ' · ',
-      h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'discard', text: gettext('Discard'), onclick: () => discardSend(msg.client_id) }));
+      h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'discard', text: gettext('Discard'), onclick: () => emit('message-discard', msg.client_id) }));
     err.hidden = false;
   } else {
     err.replaceChildren();

@@ -15,14 +15,15 @@
  */
 import { api } from './api.js';
 import { config } from './config.js';
-import { openId } from './conversation.js';
 import { markTransport, receiveDirect, retractDirect } from './direct.js';
 import { emit, events } from './events.js';
+import { gettext, pgettext } from './i18n.js';
 import { newClientId } from './outbox.js';
 import { presenceOf } from './presence.js';
 import { travelsDirect } from './renderers.js';
 import { sendFrame } from './socket.js';
-import { peerOf, state } from './state.js';
+import { openId, otherMember, peerOf, state } from './state.js';
+import { ui } from './ui.js';
 
 const cfg = Object.assign(
   { enabled: true, ice_servers: [], connect_timeout_ms: 4000 },
@@ -380,6 +381,24 @@ window.addEventListener('pagehide', () => {
   for (const p of peers.values()) if (p.pc) { p.signal({ kind: 'bye' }); p.close(false); }
   flushReport();
 });
+
+/** The header's badge: the path messages of the open conversation take now, straight to
+ * the peer or through the server. Only a direct conversation can go peer-to-peer. */
+function renderBadge() {
+  const id = openId();
+  const conv = id && state.convs.get(id);
+  if (!ui.transport || !conv) return;
+  const other = otherMember(conv);
+  const path = other ? transport.stateFor(other) : 'relay';
+  ui.transport.dataset.state = path;
+  ui.transport.classList.toggle('badge-ok', path === 'p2p');
+  ui.transport.textContent = path === 'p2p' ? pgettext('transport', 'Direct') : gettext('Via server');
+  ui.transport.title = path === 'p2p'
+    ? gettext("Messages and files go straight to this colleague's browser; the server keeps the history.")
+    : gettext('Messages and files go through the server.');
+}
+events.addEventListener('transport', renderBadge);
+events.addEventListener('conversation-open', renderBadge);
 
 export const transport = {
   supported,

@@ -2,8 +2,8 @@
  * they are, and this user's own online/away. */
 
 import { h } from './dom.js';
+import { emit } from './events.js';
 import { gettext } from './i18n.js';
-import { updatePresenceDots } from './sidebar.js';
 import { isHelloed, sendFrame } from './socket.js';
 import { otherMember, state } from './state.js';
 
@@ -54,7 +54,7 @@ export function followAgain() {
 export function onPresenceSubscribed(f) {
   followed.kept = new Set((f.users || []).map(Number));
   for (const uid of [...state.presence.keys()]) if (!followed.kept.has(uid)) state.presence.delete(uid);
-  updatePresenceDots();
+  emit('presence-changed');
 }
 
 export function onPresence(f) {
@@ -62,7 +62,7 @@ export function onPresence(f) {
   const st = ['online', 'away', 'offline'].includes(f.status) ? f.status : 'offline';
   if (presenceOf(uid) === st) return;
   state.presence.set(uid, st);
-  updatePresenceDots();
+  emit('presence-changed');
 }
 
 // This user: away after five minutes hidden or idle.

@@ -1,15 +1,13 @@
 /* Sending: a message goes into the outbox, shows as sending, leaves over the socket (and
  * to the peer when a data channel is open), and becomes the stored message on its ack. */
 
-import { api, listOf } from './api.js';
-import { addToView, decorate, nearBottom, place, scrollToBottom, setHistoryTop, checkGap } from './conversation.js';
+import { decorate, nearBottom, promotePending, scrollToBottom, setHistoryTop, showPending } from './conversation.js';
+import { events } from './events.js';
 import { gettext } from './i18n.js';
-import { buildMessageEl, fillBody, fillMeta } from './messages.js';
+import { fillMeta } from './messages.js';
 import { transport } from './p2p.js';
 import { publicMessage } from './renderers.js';
-import { scheduleSidebar } from './sidebar.js';
-import { noteLastId, state } from './state.js';
-import { looksFormatted } from './text.js';
+import { changed, noteLastId, state } from './state.js';
 import { ui } from './ui.js';
 
 /** Send a message of any app into a conversation; returns its client_id.
@@ -28,17 +26,7 @@ export function send(conversation, app, body, opts = {}) {
   return item.client_id;
 }
 
-/** Show a message that is not stored yet (own, or a peer's direct copy) at the end. */
-export function showPending(v, item) {
-  if (v.pending.has(item.client_id)) return;
-  const conv = state.convs.get(v.id);
-  buildMessageEl(item, conv);
-  v.pending.set(item.client_id, item);
-  ui.list.append(item.el);
-  if (ui.historyTop.dataset.state === 'start') setHistoryTop('start');
-}
-
-export function retrySend(clientId) {
+function retrySend(clientId) {
   const item = state.outbox.get(clientId);
   if (!item) return;
   item.status = 'sending';
@@ -47,7 +35,7 @@ export function retrySend(clientId) {
   state.outbox.retry(clientId);
 }
 
-export function discardSend(clientId) {
+function discardSend(clientId) {
   const item = state.outbox.discard(clientId);
   if (!item) return;
   const v = state.view;
@@ -75,56 +63,13 @@ export function afterOwnStored(msg, full) {
     }
     conv.last_read_seq = Math.max(conv.last_read_seq, msg.seq);
     conv.unread = Math.max(0, conv.last_seq - conv.last_read_seq);
-    scheduleSidebar();
+    changed();
   }
   const v = state.view;
   if (v && v.id === msg.conversation) {
     const pend = v.pending.get(msg.client_id);
     if (pend) promotePending(v, pend, full || msg);
   }
-}
-
-/** A shown-but-unstored message becomes the stored one, moved to its seq. */
-export function promotePending(v, pend, stored) {
-  v.pending.delete(pend.client_id);
-  state.outbox.delete(pend.client_id);
-  if (v.byId.has(Number(stored.id))) { pend.el.remove(); decorate(); return; }
-  pend.id = Number(stored.id);
-  pend.seq = Number(stored.seq);
-  pend.created_at = stored.created_at || pend.created_at;
-  pend.status = 'delivered';
-  let bodyChanged = false;
-  if (stored.body && stored.body !== pend.body) { pend.body = stored.body; bodyChanged = true; }
-  // The server's word on the app too: a peer's copy may have claimed another one.
-  if (stored.app && stored.app !== pend.app) { pend.app = stored.app; bodyChanged = true; }
-  v.hold(pend);
-  pend.el.remove();
-  place(v, pend);
-  if (bodyChanged) fillBody(pend);
-  fillMeta(pend);
-  v.advance();
-  decorate();
-  if (!bodyChanged && pend.app === 'chat' && looksFormatted(pend.body && pend.body.text)) refreshRendered(v, pend.seq);
-  checkGap(v);
-}
-
-// The ack carries no html: fetch the server's rendering of formatted text.
-const refreshQueue = new Set();
-let refreshTimer = null;
-function refreshRendered(v, seq) {
-  refreshQueue.add(seq);
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(async () => {
-    const seqs = [...refreshQueue];
-    refreshQueue.clear();
-    if (v.closed || !seqs.length) return;
-    const from = Math.min(...seqs) - 1;
-    const to = Math.max(...seqs);
-    try {
-      const res = await api('GET', `/api/v1/conversations/${v.id}/messages/?after=${from}&limit=${Math.min(200, to - from)}`);
-      if (!v.closed) addToView(v, listOf(res), {});
-    } catch (e) { /* the plain text stays */ }
-  }, 250);
 }
 
 /** The server refused a send. */
@@ -136,3 +81,7 @@ export function onSendError(f) {
   fillMeta(item);
   if (stick && item.el && item.el.isConnected) scrollToBottom();
 }
+
+// The buttons under a failed message (messages.js).
+events.addEventListener('message-retry', (e) => retrySend(e.detail));
+events.addEventListener('message-discard', (e) => discardSend(e.detail));

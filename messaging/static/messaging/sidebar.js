@@ -1,20 +1,20 @@
 /* The sidebar: conversations by last activity, contacts by department, unread badges,
  * presence dots and the filter. */
 
-import { api, listOf } from './api.js';
-import { kindLabel, openConversation, renderHeader } from './conversation.js';
+import { api } from './api.js';
+import { openConversation } from './conversation.js';
 import { avatar, h, toast } from './dom.js';
+import { events } from './events.js';
 import { gettext } from './i18n.js';
 import { followPresence, presenceDot, presenceOf, presenceTitle } from './presence.js';
-import { convActivity, convTitle, otherMember, state, upsertConv, userName } from './state.js';
+import { changed, convActivity, convTitle, kindLabel, otherMember, state, upsertConv, userName } from './state.js';
 import { previewText, shortWhen } from './text.js';
 import { ui } from './ui.js';
 
 const contactEls = new Map(); // user id -> {item, dot, badge}
 
 let sidebarQueued = false;
-/** Render the sidebar once, after whatever else this turn changes. */
-export function scheduleSidebar() {
+function scheduleSidebar() {
   if (sidebarQueued) return;
   sidebarQueued = true;
   queueMicrotask(() => { sidebarQueued = false; renderSidebar(); });
@@ -31,6 +31,10 @@ function setBadge(b, n) {
   b.dataset.count = String(n);
   b.hidden = n <= 0;
 }
+
+events.addEventListener('conversations-changed', scheduleSidebar);
+events.addEventListener('conversation-open', scheduleSidebar);
+events.addEventListener('presence-changed', () => updatePresenceDots());
 
 export function renderSidebar() {
   followPresence();
@@ -134,7 +138,7 @@ function updateContactBadges() {
   }
 }
 
-export function updatePresenceDots() {
+function updatePresenceDots() {
   for (const [uid, refs] of contactEls) {
     const st = presenceOf(uid);
     refs.dot.dataset.status = st;
@@ -149,7 +153,6 @@ export function updatePresenceDots() {
       dot.title = presenceTitle(st);
     }
   }
-  renderHeader();
 }
 
 export function applyFilter() {
@@ -180,26 +183,6 @@ function updateTitle() {
   document.title = n ? `(${n}) ${baseTitle}` : baseTitle;
 }
 
-const fetchingConvs = new Map();
-/** A conversation this page does not know yet (a new group, a first direct message). */
-export function fetchConversation(id) {
-  if (fetchingConvs.has(id)) return fetchingConvs.get(id);
-  const p = api('GET', `/api/v1/conversations/${id}/`)
-    .then((c) => { const conv = upsertConv(c); scheduleSidebar(); return conv; })
-    .catch(() => null)
-    .finally(() => fetchingConvs.delete(id));
-  fetchingConvs.set(id, p);
-  return p;
-}
-
-export async function refreshConversations() {
-  try {
-    const list = listOf(await api('GET', '/api/v1/conversations/'));
-    for (const c of list) upsertConv(c);
-    scheduleSidebar();
-  } catch (e) { /* keep what we have */ }
-}
-
 /** Open (or start) the direct conversation with a contact. */
 async function openDirect(userId) {
   const token = ++openToken;
@@ -207,10 +190,9 @@ async function openDirect(userId) {
   if (known && state.convs.has(known)) openConversation(known);
   try {
     const conv = upsertConv(await api('POST', '/api/v1/conversations/direct/', { user: userId }));
-    scheduleSidebar();
+    changed();
     if (token !== openToken) return; // another click since
-    if (conv && !(state.view && state.view.id === conv.id)) openConversation(conv.id);
-    else if (conv) renderHeader();
+    if (conv) openConversation(conv.id); // renders the header again if it is open already
   } catch (e) {
     if (!known) toast((e && e.detail) || gettext('Could not open the conversation.'));
   }

@@ -1,6 +1,8 @@
 /* What the page knows: the user, people, conversations, read positions, the outbox. */
 
+import { api, listOf } from './api.js';
 import { pageUser } from './config.js';
+import { emit } from './events.js';
 import { gettext, fill } from './i18n.js';
 import { Outbox } from './outbox.js';
 
@@ -23,6 +25,12 @@ export const state = {
 };
 
 export const me = () => Object.assign({}, state.me);
+/** The open conversation's id, or null. */
+export const openId = () => (state.view ? state.view.id : null);
+
+/** Conversations, unread counts or read positions changed: the sidebar renders again
+ * (once, after whatever else this turn changes). */
+export function changed() { emit('conversations-changed'); }
 
 const lastIdKey = () => `switchboard:last-message-id:${state.me.id}`;
 export function loadLastId() {
@@ -65,6 +73,9 @@ export function convTitle(conv) {
   }
   return conv.title || gettext('Group');
 }
+
+const KIND = { group: () => gettext('Group'), department: () => gettext('Department') };
+export const kindLabel = (kind) => (KIND[kind] ? KIND[kind]() : kind);
 
 /** When a conversation last saw activity, for ordering the list. */
 export function convActivity(c) {
@@ -113,4 +124,25 @@ export function upsertConv(c) {
   }
   if (conv.last_message && conv.last_message.id) noteLastId(conv.last_message.id);
   return conv;
+}
+
+const fetching = new Map();
+/** A conversation this page does not know yet (a new group, a first direct message). */
+export function fetchConversation(id) {
+  if (fetching.has(id)) return fetching.get(id);
+  const p = api('GET', `/api/v1/conversations/${id}/`)
+    .then((c) => { const conv = upsertConv(c); changed(); return conv; })
+    .catch(() => null)
+    .finally(() => fetching.delete(id));
+  fetching.set(id, p);
+  return p;
+}
+
+/** The list again, after a reconnection. */
+export async function refreshConversations() {
+  try {
+    const list = listOf(await api('GET', '/api/v1/conversations/'));
+    for (const c of list) upsertConv(c);
+    changed();
+  } catch (e) { /* keep what we have */ }
 }
