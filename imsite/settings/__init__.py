@@ -8,9 +8,9 @@ The site's own settings are kept by concern: ``base`` (Django itself, security, 
 files, languages, logging), ``services`` (database, Redis, cache, Celery) and ``auth``
 (sign-in, the OAuth2 provider, the REST API). Each app declares the settings it reads,
 with their defaults, in its own ``conf.py`` (core.conf); they are read here as well, so
-that every setting is ``django.conf.settings.NAME``. Reading the settings checks nothing:
-the apps' system checks judge the values (``manage.py check``, and every worker as it
-starts).
+that every setting is ``django.conf.settings.NAME``. Reading the settings checks nothing
+and writes nothing: the apps' system checks judge the values (``manage.py check``, and
+every worker as it starts), and ``manage.py make_keys`` makes a checkout's keys.
 """
 
 from core.conf import declared_settings

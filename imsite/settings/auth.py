@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.conf import env_bool, env_int
 
-from .base import DEBUG, VAR_DIR
+from .base import DEBUG, VAR_DIR, key_file_text
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -36,30 +36,15 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
-
-
-def _oidc_private_key() -> str:
-    """The RSA key that signs ID tokens: ``OIDC_RSA_PRIVATE_KEY`` (PEM) or the file named by
-    ``OIDC_RSA_PRIVATE_KEY_FILE``; for development, one generated per checkout."""
-    if os.environ.get("OIDC_RSA_PRIVATE_KEY"):
-        return os.environ["OIDC_RSA_PRIVATE_KEY"]
-    path = Path(os.environ.get("OIDC_RSA_PRIVATE_KEY_FILE") or VAR_DIR / "oidc_rsa_key.pem")
-    if not path.exists():
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        path.chmod(0o600)
-    return path.read_text()
-
-
 # --- OAuth2 (django-oauth-toolkit) ----------------------------------------------------
+# The RSA key that signs ID tokens: OIDC_RSA_PRIVATE_KEY (PEM) or the file named by
+# OIDC_RSA_PRIVATE_KEY_FILE; a checkout keeps one of its own in VAR_DIR.
+OIDC_RSA_PRIVATE_KEY_FILE = (
+    None
+    if os.environ.get("OIDC_RSA_PRIVATE_KEY")
+    else Path(os.environ.get("OIDC_RSA_PRIVATE_KEY_FILE") or VAR_DIR / "oidc_rsa_key.pem")
+)
+
 SWITCHBOARD_FIRST_PARTY_CLIENT_ID = "switchboard-first-party"
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
@@ -102,7 +87,8 @@ OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "integrations.oauth.ClientScopes",
     "OAUTH2_VALIDATOR_CLASS": "integrations.oauth.Validator",
     "OIDC_ENABLED": True,
-    "OIDC_RSA_PRIVATE_KEY": _oidc_private_key(),
+    # Empty while the key file is missing; integrations.checks reports it.
+    "OIDC_RSA_PRIVATE_KEY": os.environ.get("OIDC_RSA_PRIVATE_KEY") or key_file_text(OIDC_RSA_PRIVATE_KEY_FILE),
     "OIDC_ISS_ENDPOINT": os.environ.get("OIDC_ISSUER", ""),
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,

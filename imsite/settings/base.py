@@ -4,31 +4,27 @@ and logging."""
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from core.conf import env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+# What a checkout keeps for itself: its keys (made by `manage.py make_keys`) and the test
+# databases.
 VAR_DIR = Path(os.environ.get("SWITCHBOARD_VAR_DIR", BASE_DIR / "var"))
 
 
-def _local_secret_key() -> str:
-    """A per-checkout key for development, kept out of version control.
-
-    Production sets ``SECRET_KEY``; a checkout without it still gets a stable, random
-    key, so sessions survive restarts and no key is ever shared between machines.
-    """
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
-    return path.read_text().strip()
+def key_file_text(path: Path | None) -> str:
+    """A key kept in a file, or nothing while the file is missing: the settings never make
+    a key (`manage.py make_keys` does) and a system check says what is missing."""
+    return path.read_text() if path is not None and path.exists() else ""
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
+# Production sets SECRET_KEY; a checkout keeps a random one of its own in VAR_DIR, so that
+# sessions survive restarts and no key is ever shared between machines.
+SECRET_KEY_FILE = None if os.environ.get("SECRET_KEY") else VAR_DIR / "secret_key"
+SECRET_KEY = os.environ.get("SECRET_KEY") or key_file_text(SECRET_KEY_FILE).strip()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
