@@ -24,7 +24,9 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 install: $(BIN)/.installed
 
+# The settings only read the keys; make_keys makes those a checkout does not have yet.
 migrate: install
+	$(BIN)/python manage.py make_keys
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
@@ -69,6 +71,7 @@ cluster: install
 	$(if $(filter postgres%,$(DATABASE_URL)),,$(error make cluster needs PostgreSQL and Redis: set DATABASE_URL (postgres://) and REDIS_URL (redis://)))
 	$(if $(filter redis%,$(REDIS_URL)),,$(error make cluster needs Redis, which its workers share: set REDIS_URL (redis://)))
 	$(if $(filter daphne uvicorn,$(ASGI_SERVER)),,$(error ASGI_SERVER must be daphne or uvicorn))
+	$(BIN)/python manage.py make_keys
 	$(BIN)/python manage.py migrate --noinput
 	STATIC_MANIFEST=true $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	mkdir -p var

@@ -8,4 +8,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (the OpenID Connect sign-in's settings)
         from . import events  # noqa: F401  (notices credential changes on every save)

@@ -161,6 +161,7 @@ class Suite:
         step("database and Redis")
         self.versions["postgresql"] = database_create(self.args.database_url)
         self.versions["redis"] = redis_flush(self.args.redis_urls)
+        manage("make_keys", "--verbosity", "0", environ=self.environ)
         manage("migrate", "--noinput", "--verbosity", "0", environ=self.environ)
 
     def layout(self, plan: Plan) -> int:

@@ -1,13 +1,20 @@
 """One ASGI application serves HTTP and WebSocket (under Daphne, or uvicorn)."""
 
+import io
 import os
 
 from django.core.asgi import get_asgi_application
+from django.core.management import call_command
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imsite.settings")
 
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
+
+# manage.py's commands run the system checks, Daphne and uvicorn do not: a configuration
+# that `manage.py check` refuses stops the worker here, before it serves anything, with
+# the same report. Warnings go to standard error; "no issues" goes nowhere.
+call_command("check", stdout=io.StringIO())
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -13,6 +13,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from messaging.registry import register_app_handler, register_conversation_permit
 
+        from . import checks  # noqa: F401  (the key that signs ID tokens)
         from .handlers import NoticeHandler
         from .services import conversation_permit
 

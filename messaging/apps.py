@@ -8,6 +8,7 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (the direct transport's settings)
         from . import events  # noqa: F401  (subscribes to the address book's events)
         from .handlers import ChatHandler
         from .registry import register_app_handler

@@ -146,11 +146,12 @@ def servers(names: list[str], env: dict[str, str], log_dir: Path):
 
 
 def standalone_env(directory: Path) -> dict[str, str]:
-    """The environment of a separate Switchboard instance: its own SQLite database and
-    files under ``directory``, no Redis (in-memory channel layer, eager Celery), e.g. to
-    play another system (an identity provider) next to the one under test."""
+    """The environment of a separate Switchboard instance: its own SQLite database, keys
+    and files under ``directory``, no Redis (in-memory channel layer, eager Celery), e.g. to
+    play another system (an identity provider) next to the one under test. Its keys are
+    made here, as ``make`` makes a checkout's."""
     directory.mkdir(parents=True, exist_ok=True)
-    return {
+    env = {
         "DATABASE_URL": f"sqlite:///{directory.resolve() / 'db.sqlite3'}",
         "REDIS_URL": "",
         "CELERY_BROKER_URL": "",
@@ -158,6 +159,8 @@ def standalone_env(directory: Path) -> dict[str, str]:
         "MEDIA_ROOT": str(directory.resolve() / "media"),
         "SECURE": "false",
     }
+    manage("make_keys", "--verbosity", "0", env=env)
+    return env
 
 
 def manage(*args: str, env: dict[str, str], timeout: float = 120) -> str:

@@ -11,6 +11,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from core.conf import declarations
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
@@ -84,6 +86,13 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_readme_lists_every_setting_the_apps_declare():
+    readme = (ROOT / "README.md").read_text()
+    declared = declarations(settings.SWITCHBOARD_APPS)
+    assert {setting.name for setting in declared} <= set(dir(settings))
+    assert [setting.variable for setting in declared if f"`{setting.variable}`" not in readme] == []
 
 
 def test_channel_layer_round_trip():
