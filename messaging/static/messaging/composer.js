@@ -1,17 +1,34 @@
-/* The composer: text in, a chat message out, and the typing signal. */
+/* The composer: text in, a chat message out, and the typing signal; each conversation's
+ * draft (drafts.js), and how long the text may be. */
 
 import { MAX_BODY_BYTES } from './config.js';
-import { isNarrow } from './dom.js';
+import { h, isNarrow } from './dom.js';
+import { Drafts } from './drafts.js';
 import { events } from './events.js';
-import { gettext } from './i18n.js';
-import { send } from './send.js';
+import { send, takeBackFailed } from './send.js';
 import { sendFrame } from './socket.js';
 import { state } from './state.js';
-import { bodySize } from './text.js';
+import { limitText, textLimit } from './text.js';
 import { ui } from './ui.js';
 
 const TYPING_EVERY = 3000;
+/** A draft is stored this long after the last keystroke (and at once on leaving). */
+const SAVE_AFTER = 300;
 let lastTypingSent = 0;
+
+function browserStorage() {
+  try {
+    const s = globalThis.localStorage;
+    s.getItem('switchboard:probe'); // throws where storage is disabled
+    return s;
+  } catch (e) { return null; }
+}
+
+const drafts = new Drafts(browserStorage(), state.me.id, { maxBytes: MAX_BODY_BYTES });
+
+let sendButton = null;
+let counter = null;
+let limit = null; // textLimit() of the composer's text, as last shown
 
 function autoGrow() {
   const c = ui.composer;
@@ -20,7 +37,7 @@ function autoGrow() {
 }
 
 function showComposerError(text) {
-  ui.composerError.textContent = text;
+  if (ui.composerError.textContent !== text) ui.composerError.textContent = text;
   ui.composerError.hidden = false;
 }
 
@@ -29,25 +46,74 @@ function hideComposerError() {
   ui.composerError.textContent = '';
 }
 
+/** The counter near the limit; past it, why the text cannot go, and no sending. */
+function showLimit() {
+  limit = textLimit(ui.composer.value, MAX_BODY_BYTES);
+  const shown = limit.near || limit.over;
+  if (counter) {
+    counter.hidden = !shown;
+    counter.dataset.state = limit.over ? 'over' : 'near';
+    if (shown) counter.textContent = limitText(limit).counter;
+  }
+  if (sendButton) sendButton.disabled = limit.over;
+  if (limit.over) {
+    ui.composer.setAttribute('aria-invalid', 'true');
+    showComposerError(limitText(limit).refusal);
+  } else {
+    ui.composer.removeAttribute('aria-invalid');
+    hideComposerError();
+  }
+  return limit;
+}
+
+// Drafts: stored a moment after typing stops, at once when the conversation changes or the
+// page goes away.
+let saveTimer = null;
+let saveFor = null; // the conversation whose draft is waiting to be stored
+
+function saveDraftSoon() {
+  const v = state.view;
+  if (!v) return;
+  if (saveFor !== null && saveFor !== v.id) saveDraftNow();
+  saveFor = v.id;
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveDraftNow, SAVE_AFTER);
+}
+
+function saveDraftNow() {
+  clearTimeout(saveTimer);
+  saveTimer = null;
+  if (saveFor === null) return;
+  const id = saveFor;
+  saveFor = null;
+  const v = state.view;
+  if (v && v.id === id) drafts.set(id, ui.composer.value);
+}
+
+function forgetDraft(id) {
+  if (saveFor === id) { clearTimeout(saveTimer); saveTimer = null; saveFor = null; }
+  drafts.delete(id);
+}
+
 function submitComposer() {
   const v = state.view;
   if (!v) return;
   const text = ui.composer.value;
   if (!text.trim()) return;
-  const body = { text };
-  if (bodySize(body) > MAX_BODY_BYTES) { showComposerError(gettext('This message is too long to send.')); return; }
-  hideComposerError();
+  if (showLimit().over) return;
   ui.composer.value = '';
-  state.drafts.delete(v.id);
+  forgetDraft(v.id);
   autoGrow();
-  send(v.id, 'chat', body);
+  showLimit();
+  send(v.id, 'chat', { text });
   lastTypingSent = 0; // the message clears the indicator on the other side: typing again shows it again
   ui.composer.focus({ preventScroll: true });
 }
 
 function onComposerInput() {
   autoGrow();
-  if (!ui.composerError.hidden && bodySize({ text: ui.composer.value }) <= MAX_BODY_BYTES) hideComposerError();
+  showLimit();
+  saveDraftSoon();
   const v = state.view;
   if (!v || !ui.composer.value.trim()) return;
   const now = Date.now();
@@ -55,16 +121,47 @@ function onComposerInput() {
   if (sendFrame({ type: 'typing', conversation: v.id })) lastTypingSent = now;
 }
 
-// Each conversation keeps its draft while another is open.
-events.addEventListener('conversation-close', (e) => { state.drafts.set(e.detail.id, ui.composer.value); });
-events.addEventListener('conversation-open', (e) => {
-  ui.composer.value = state.drafts.get(e.detail.id) || '';
+/** A failed message's text back in its conversation's composer, before what is there. */
+function putBack(item) {
+  const text = item.body.text;
+  const v = state.view;
+  if (!v || v.id !== item.conversation) {
+    const old = drafts.get(item.conversation);
+    drafts.set(item.conversation, old.trim() ? `${text}\n\n${old}` : text);
+    return;
+  }
+  const old = ui.composer.value;
+  ui.composer.value = old.trim() ? `${text}\n\n${old}` : text;
   autoGrow();
-  hideComposerError();
+  showLimit();
+  saveFor = v.id;
+  saveDraftNow();
+  ui.composer.focus({ preventScroll: true });
+  ui.composer.setSelectionRange(text.length, text.length);
+}
+
+// Each conversation keeps its draft while another is open, and across reloads.
+events.addEventListener('conversation-close', (e) => {
+  if (saveFor === e.detail.id) { clearTimeout(saveTimer); saveTimer = null; saveFor = null; }
+  drafts.set(e.detail.id, ui.composer.value);
+});
+events.addEventListener('conversation-open', (e) => {
+  ui.composer.value = drafts.get(e.detail.id);
+  autoGrow();
+  showLimit();
   if (!isNarrow()) ui.composer.focus({ preventScroll: true });
+});
+// "Edit" under a failed message: send.js takes it out of the outbox, its text comes here.
+events.addEventListener('message-reedit', (e) => {
+  const item = takeBackFailed(e.detail);
+  if (item) putBack(item);
 });
 
 export function bindComposer() {
+  sendButton = ui.form.querySelector('button[type="submit"]');
+  counter = h('span', { class: 'composer-count', 'data-testid': 'composer-count' });
+  counter.hidden = true;
+  ui.composer.after(counter);
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); submitComposer(); });
   ui.composer.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing && e.keyCode !== 229) {
@@ -73,4 +170,7 @@ export function bindComposer() {
     }
   });
   ui.composer.addEventListener('input', onComposerInput);
+  // A reload or a closed tab within the moment after the last keystroke keeps it too.
+  window.addEventListener('pagehide', saveDraftNow);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') saveDraftNow(); });
 }

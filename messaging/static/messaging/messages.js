@@ -3,6 +3,7 @@
 import { avatar, h } from './dom.js';
 import { emit } from './events.js';
 import { gettext, LANG } from './i18n.js';
+import { mayRetry } from './outbox.js';
 import { render } from './renderers.js';
 import { othersReadUpTo, state, userName } from './state.js';
 import { hhmm, parseDate } from './text.js';
@@ -93,11 +94,15 @@ export function fillMeta(msg) {
   }
   const err = msg.refs.error;
   if (status === 'failed') {
-    err.replaceChildren(
-      h('span', { text: msg.error || gettext('Not sent') }), ' ',
-      h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'retry', text: gettext('Retry'), onclick: () => emit('message-retry', msg.client_id) }),
-      ' · ',
-      h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'discard', text: gettext('Discard'), onclick: () => emit('message-discard', msg.client_id) }));
+    // Retry unless the server would refuse the same message again; Edit puts a chat
+    // message's text back into the composer.
+    const actions = [];
+    if (mayRetry(msg)) actions.push(h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'retry', text: gettext('Retry'), onclick: () => emit('message-retry', msg.client_id) }));
+    if (msg.app === 'chat' && msg.body && typeof msg.body.text === 'string') {
+      actions.push(h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'edit-failed', text: gettext('Edit'), onclick: () => emit('message-reedit', msg.client_id) }));
+    }
+    actions.push(h('button', { type: 'button', class: 'link msg-retry', 'data-testid': 'discard', text: gettext('Discard'), onclick: () => emit('message-discard', msg.client_id) }));
+    err.replaceChildren(h('span', { text: msg.error || gettext('Not sent') }), ' ', ...actions.flatMap((a, i) => (i ? [' · ', a] : [a])));
     err.hidden = false;
   } else {
     err.replaceChildren();

@@ -19,6 +19,17 @@ export function newClientId() {
 /** Retries of a send refused as rate_limited before it shows as failed. */
 export const AUTO_RETRIES = 5;
 
+/** Refusals that the same message would meet again (core/errors.py codes: a body the
+ * server does not take, too large, of an app it does not know): such a message can be
+ * edited or discarded, not sent again as it is. Other refusals (not_permitted,
+ * not_found, rate_limited, …) may pass later. */
+export const FINAL_REFUSALS = new Set(['invalid', 'too_large', 'unknown_app']);
+
+/** Whether "Retry" may send a failed message again as it is. */
+export function mayRetry(item) {
+  return !!item && item.status === 'failed' && !FINAL_REFUSALS.has(item.refusal);
+}
+
 export class Outbox {
   /** burst/rate: the send pace (the server allows bursts of 30, then 10 a second). */
   constructor({
@@ -43,7 +54,7 @@ export class Outbox {
     const item = {
       client_id: clientId || newClientId(), conversation: Number(conversation), app: app || 'chat', body,
       sender, created_at: new Date().toISOString(), status: 'sending', error: null,
-      id: null, seq: null, edited_at: null, recalled: false, transport: 'relay',
+      id: null, seq: null, edited_at: null, recalled: false, transport: 'relay', refusal: null,
     };
     this.items.set(item.client_id, item);
     return item;
@@ -107,15 +118,18 @@ export class Outbox {
       return null;
     }
     item.status = 'failed';
+    item.refusal = code || null;
     item.error = detail || code || fallbackText || 'error';
     return item;
   }
 
-  /** "Retry" on a failed message: it goes again with the same client_id. */
+  /** "Retry" on a failed message: it goes again with the same client_id (not after a
+   * refusal it would meet again). Returns the item, or null. */
   retry(clientId) {
     const item = this.items.get(clientId);
-    if (!item) return null;
+    if (!mayRetry(item)) return null;
     item.status = 'sending';
+    item.refusal = null;
     item.error = null;
     item.autoRetries = 0;
     this.transmit(item);

@@ -27,12 +27,8 @@ export function send(conversation, app, body, opts = {}) {
 }
 
 function retrySend(clientId) {
-  const item = state.outbox.get(clientId);
-  if (!item) return;
-  item.status = 'sending';
-  item.error = null;
-  fillMeta(item);
-  state.outbox.retry(clientId);
+  const item = state.outbox.retry(clientId);
+  if (item) fillMeta(item);
 }
 
 function discardSend(clientId) {
@@ -45,6 +41,15 @@ function discardSend(clientId) {
     decorate();
     if (ui.historyTop.dataset.state === 'start') setHistoryTop('start');
   }
+}
+
+/** "Edit" under a failed chat message: it leaves the outbox and the page, and is returned
+ * for its text to go back into the composer (null if it is not a failed chat message). */
+export function takeBackFailed(clientId) {
+  const item = state.outbox.get(clientId);
+  if (!item || item.status !== 'failed' || item.app !== 'chat' || !item.body || typeof item.body.text !== 'string') return null;
+  discardSend(clientId);
+  return item;
 }
 
 export function onAck(f) {
@@ -82,6 +87,6 @@ export function onSendError(f) {
   if (stick && item.el && item.el.isConnected) scrollToBottom();
 }
 
-// The buttons under a failed message (messages.js).
+// The buttons under a failed message (messages.js); "Edit" is the composer's (composer.js).
 events.addEventListener('message-retry', (e) => retrySend(e.detail));
 events.addEventListener('message-discard', (e) => discardSend(e.detail));

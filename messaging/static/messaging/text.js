@@ -1,6 +1,6 @@
 /* Text without markup: previews, dates, sizes (tested with node --test). */
 
-import { gettext, fill, LANG } from './i18n.js';
+import { fill, gettext, LANG, ngettext } from './i18n.js';
 
 // messaging/send/checks.py MAX_TEXT_CHARS: the server refuses longer text, in code points.
 export const MAX_TEXT_CHARS = 10000;
@@ -19,12 +19,62 @@ export function bodySize(body) {
   try { return new TextEncoder().encode(JSON.stringify(body)).length; } catch (e) { return 0; }
 }
 
+/** The length of a text as the server counts it: code points, not UTF-16 units. */
+export function charCount(text) {
+  let n = 0;
+  for (const _ of String(text)) n++;
+  return n;
+}
+
+/** Past this share of the limit the composer shows how long the text is. */
+export const NEAR_LIMIT = 0.9;
+
+/** How a chat text stands against what the server takes: its length in code points,
+ * whether it is near the limit, and whether it is over it (too many characters, or a
+ * body over maxBytes): a text over it is not sent. */
+export function textLimit(text, maxBytes = Infinity, maxChars = MAX_TEXT_CHARS) {
+  text = String(text);
+  const chars = charCount(text);
+  const tooLong = chars > maxChars;
+  // A UTF-16 unit takes at most 6 bytes of JSON (\u001f): most texts need no counting.
+  const tooLarge = !tooLong && text.length * 6 + 16 > maxBytes && bodySize({ text }) > maxBytes;
+  return { chars, max: maxChars, near: chars > maxChars * NEAR_LIMIT, tooLong, tooLarge, over: tooLong || tooLarge };
+}
+
+/** What the composer says of a textLimit(): the counter ("9,120 / 10,000") and, when the
+ * text cannot be sent, why. */
+export function limitText(limit, lang = LANG) {
+  let nf;
+  try { nf = new Intl.NumberFormat(lang); } catch (e) { nf = new Intl.NumberFormat(); } // a tag Intl does not know
+  const vars = { count: nf.format(limit.chars), max: nf.format(limit.max) };
+  let refusal = '';
+  if (limit.tooLong) {
+    refusal = fill(ngettext('This message is too long to send: {count} character, at most {max}.',
+      'This message is too long to send: {count} characters, at most {max}.', limit.chars), vars);
+  } else if (limit.tooLarge) refusal = gettext('This message is too long to send.');
+  return { counter: fill(gettext('{count} / {max}'), vars), refusal };
+}
+
+const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'", nbsp: ' ' };
+
+/** The text a reader sees of the server's rendered HTML (for a preview; the result is
+ * only ever used as text). */
+export function plainFromHtml(html) {
+  return String(html)
+    .replace(/<\/(p|li|blockquote|pre|h\d)>|<br\s*\/?>/gi, ' ')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(#?\w+);/g, (m, name) => (name in ENTITIES ? ENTITIES[name] : m));
+}
+
 /** One line of plain text for a message: the sidebar and notifications show it. */
 export function previewText(msg) {
   if (!msg) return '';
   if (msg.recalled) return gettext('This message was recalled');
   const b = msg.body || {};
-  if (msg.app === 'chat') return typeof b.text === 'string' ? b.text.replace(/\s+/g, ' ').trim() : '';
+  if (msg.app === 'chat') {
+    const text = typeof b.html === 'string' && b.html ? plainFromHtml(b.html) : (typeof b.text === 'string' ? b.text : '');
+    return text.replace(/\s+/g, ' ').trim();
+  }
   for (const k of ['title', 'summary', 'text']) if (typeof b[k] === 'string' && b[k].trim()) return `[${msg.app}] ${b[k].trim()}`;
   return fill(gettext('“{app}” message'), { app: msg.app });
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
-import { AUTO_RETRIES, newClientId, Outbox } from '../../static/messaging/outbox.js';
+import { AUTO_RETRIES, FINAL_REFUSALS, mayRetry, newClientId, Outbox } from '../../static/messaging/outbox.js';
 
 function harness({ burst = 20, rate = 8 } = {}) {
   const clock = { now: 0, timers: [] };
@@ -91,16 +91,37 @@ test('over the rate limit a send goes again with the same client_id, then fails'
 
 test('a refused send fails at once and keeps its text; retry sends it again, discard drops it', () => {
   const { outbox, sent } = harness();
-  const item = message(outbox, 'too long');
+  const item = message(outbox, 'to a former colleague');
   outbox.transmit(item);
-  assert.equal(outbox.refused(item.client_id, 'invalid', '', 'Something went wrong.'), item);
-  assert.equal(item.error, 'invalid');
+  assert.equal(outbox.refused(item.client_id, 'not_permitted', '', 'Something went wrong.'), item);
+  assert.equal(item.error, 'not_permitted');
   assert.equal(outbox.discard('nope'), null);
-  outbox.retry(item.client_id);
+  assert.equal(outbox.retry(item.client_id), item);
   assert.equal(item.status, 'sending');
   assert.equal(sent.length, 2);
   assert.equal(outbox.discard(item.client_id), null); // only a failed message can be discarded
-  outbox.refused(item.client_id, 'invalid', 'Too long.');
+  outbox.refused(item.client_id, 'not_found', 'No such conversation.');
   assert.equal(outbox.discard(item.client_id), item);
   assert.equal(outbox.has(item.client_id), false);
+});
+
+test('a send refused for what it is (invalid, too large) is not retried as it is', () => {
+  const { outbox, sent } = harness();
+  for (const code of FINAL_REFUSALS) {
+    const item = message(outbox, 'x');
+    outbox.transmit(item);
+    outbox.refused(item.client_id, code, 'No.');
+    assert.equal(mayRetry(item), false);
+    assert.equal(outbox.retry(item.client_id), null);
+    assert.equal(item.status, 'failed');
+    assert.equal(outbox.discard(item.client_id), item);
+  }
+  assert.deepEqual([...FINAL_REFUSALS].sort(), ['invalid', 'too_large', 'unknown_app']);
+  assert.equal(sent.length, FINAL_REFUSALS.size);
+  const other = message(outbox, 'y');
+  assert.equal(mayRetry(other), false); // still sending
+  outbox.refused(other.client_id, 'rate_limited', 'slow down');
+  for (let i = 0; i < AUTO_RETRIES; i++) outbox.refused(other.client_id, 'rate_limited', 'slow down');
+  assert.equal(other.status, 'failed');
+  assert.equal(mayRetry(other), true);
 });
