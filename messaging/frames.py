@@ -43,6 +43,7 @@ SHAPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "pong": ({}, {}),
     "error": ({"code": str, "detail": str}, {"client_id": str}),
     "app_event": ({"app": str, "data": dict}, {}),
+    "conversation_update": ({"conversation": int, "muted": bool, "pinned": bool}, {}),
 }
 HELLO_USER = {"id": int, "username": str, "display_name": str}
 PRESENCE_STATUSES = ("online", "away", "offline")
@@ -145,6 +146,11 @@ def presence_frame(*, user_id: int, status: str) -> dict[str, Any]:
 
 def presence_subscribed_frame(user_ids) -> dict[str, Any]:
     return {"type": "presence_subscribed", "users": sorted(user_ids)}
+
+
+def conversation_update_frame(*, conversation_id: int, muted: bool, pinned: bool) -> dict[str, Any]:
+    """One member's own settings of a conversation changed (to that member's sockets)."""
+    return {"type": "conversation_update", "conversation": conversation_id, "muted": muted, "pinned": pinned}
 
 
 def app_event_frame(*, app: str, data: dict[str, Any]) -> dict[str, Any]:

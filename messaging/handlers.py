@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from html import unescape
+
 import nh3
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
@@ -46,6 +49,11 @@ def _render_fully(text: str) -> str:
     ).strip()
 
 
+def _plain(html: str) -> str:
+    """The text a reader sees of rendered HTML."""
+    return unescape(strip_tags(html))
+
+
 class ChatHandler(AppHandler):
     app = "chat"
 
@@ -60,3 +68,11 @@ class ChatHandler(AppHandler):
             )
         # Clients send text; the server renders the HTML, whatever a client put there.
         return {"text": text, "html": render_markdown(text)}
+
+    def preview_text(self, body: dict[str, Any]) -> str:
+        """The text as the reader sees it, without its Markdown."""
+        html = body.get("html")
+        if isinstance(html, str) and html:
+            return _plain(html)
+        text = body.get("text")
+        return text if isinstance(text, str) else ""

@@ -74,6 +74,10 @@ class ConversationMember(models.Model):
     )
     last_read_seq = models.PositiveBigIntegerField(_("read up to"), default=0)
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
+    # The member's own choices: a muted conversation notifies nobody (its unread count
+    # still counts, shown quietly); pinned ones stand first in the inbox.
+    muted = models.BooleanField(_("muted"), default=False)
+    pinned_at = models.DateTimeField(_("pinned"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation member")

@@ -81,6 +81,12 @@ class AppHandler:
     def on_stored(self, message: Message) -> None:
         """Called after commit for each new message of this app."""
 
+    def preview_text(self, body: dict[str, Any]) -> str:
+        """What of a message of this app a one-line preview shows (the inbox, a
+        notification), in the reader's language: by default the body's title, summary,
+        text or name, after the app's name."""
+        return default_preview(self.app, body)
+
     def chat_config(self) -> dict[str, Any] | None:
         """What the app's client-side code needs from the server (limits, URLs): the chat
         page hands it over as ``config.apps[<app>]``."""
@@ -109,3 +115,27 @@ def register_conversation_permit(app: str, permit) -> None:
 
 def conversation_permitted_by_app(a: User, b: User, *, app: str) -> bool:
     return app in conversation_permits and conversation_permits.get(app)(a, b)
+
+
+PREVIEW_CHARS = 140
+
+
+def default_preview(app: str, body: dict[str, Any]) -> str:
+    for key in ("title", "summary", "text", "name"):
+        value = body.get(key)
+        if isinstance(value, str) and value.strip():
+            return f"[{app}] {value.strip()}"
+    return _("“%(app)s” message") % {"app": app}
+
+
+def message_preview(message: Message) -> str:
+    """One line of plain text for a message: what the inbox and notifications show."""
+    if message.recalled_at is not None:
+        return _("This message was recalled")
+    body = message.body if isinstance(message.body, dict) else {}
+    if message.app in app_handlers:
+        text = app_handlers.get(message.app).preview_text(body)
+    else:
+        text = default_preview(message.app, body)
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db.models import Max, OuterRef, Prefetch, Subquery
+from django.db.models import Case, F, IntegerField, Max, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -32,7 +33,8 @@ def conversation_member_ids(conversation_id: int) -> list[int]:
 
 
 def conversation_list_for_user(*, user: User, conversation_id: int | None = None) -> list[dict]:
-    """My conversations with members, unread counts and the last message, newest first."""
+    """My inbox: every conversation I am in, with its members, my unread count, the last
+    message and my own settings; pinned ones first, then by last activity."""
     memberships = (
         ConversationMember.objects.filter(user=user)
         .select_related("conversation")
@@ -50,7 +52,11 @@ def conversation_list_for_user(*, user: User, conversation_id: int | None = None
                 to_attr="member_rows",
             )
         )
-        .order_by("-conversation__last_message_at", "-conversation_id")
+        .order_by(
+            Case(When(pinned_at__isnull=False, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            Coalesce(F("conversation__last_message_at"), F("conversation__created_at")).desc(),
+            "-conversation_id",
+        )
     )
     if conversation_id is not None:
         memberships = memberships.filter(conversation_id=conversation_id)
@@ -79,6 +85,8 @@ def conversation_list_for_user(*, user: User, conversation_id: int | None = None
                 "last_read_seq": membership.last_read_seq,
                 "last_seq": conversation.last_seq,
                 "last_message": last,
+                "muted": membership.muted,
+                "pinned": membership.pinned_at is not None,
             }
         )
     return result

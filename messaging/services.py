@@ -19,7 +19,14 @@ from core.errors import ApplicationError, is_number, require_number
 
 from . import metrics
 
-from .frames import hello_frame, message_update_frame, receipt_frame, signal_frame, typing_frame
+from .frames import (
+    conversation_update_frame,
+    hello_frame,
+    message_update_frame,
+    receipt_frame,
+    signal_frame,
+    typing_frame,
+)
 from .models import Connection, Conversation, ConversationMember, Message
 from .realtime.publish import event, publish_on_commit
 from .registry import app_handlers
@@ -158,6 +165,33 @@ def message_recall(*, user: User, message_id: Any) -> Message:
 
 
 # --- reading, typing, signalling ------------------------------------------------------------
+
+
+def conversation_settings_set(
+    *, user: User, conversation_id: Any, muted: Any = None, pinned: Any = None, origin: str | None = None
+) -> ConversationMember:
+    """Mute or pin a conversation for myself (``None`` leaves a setting as it is); my other
+    devices follow live."""
+    for name, value in (("muted", muted), ("pinned", pinned)):
+        if value is not None and not isinstance(value, bool):
+            raise ApplicationError(_("%(name)s must be true or false.") % {"name": name}, code="invalid")
+    conversation = conversation_access(user=user, conversation_id=conversation_id)
+    with transaction.atomic():
+        membership = ConversationMember.objects.select_for_update().get(conversation=conversation, user=user)
+        fields = []
+        if muted is not None and membership.muted != muted:
+            membership.muted = muted
+            fields.append("muted")
+        if pinned is not None and (membership.pinned_at is not None) != pinned:
+            membership.pinned_at = timezone.now() if pinned else None
+            fields.append("pinned_at")
+        if fields:
+            membership.save(update_fields=fields)
+            frame = conversation_update_frame(
+                conversation_id=conversation.pk, muted=membership.muted, pinned=membership.pinned_at is not None
+            )
+            publish_on_commit([user.pk], event("conversation.update", frame, origin=origin))
+    return membership
 
 
 def conversation_mark_read(*, user: User, conversation_id: Any, seq: Any, origin: str | None = None) -> int:

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps_approval import services
-from imsite.testing.browser import login_context
+from imsite.testing.browser import open_direct, login_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -31,8 +31,8 @@ def test_manager_approves_from_the_chat_card(demo, leave_request, web_worker, br
         page.goto("/chat/")
         expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
         pages[username] = page
-    pages["alice"].locator('[data-testid="contact"][data-username="dev_lead"]').click()
-    pages["dev_lead"].locator('[data-testid="contact"][data-username="alice"]').click()
+    open_direct(pages["alice"], "dev_lead")
+    open_direct(pages["dev_lead"], "alice")
 
     alice_card = pages["alice"].locator(f'[data-testid="approval-card"][data-approval="{approval.pk}"]').first
     manager_card = pages["dev_lead"].locator(f'[data-testid="approval-card"][data-approval="{approval.pk}"]').first

@@ -31,11 +31,18 @@ def login_context(browser, *, base_url: str, user, **context_options):
 
 
 def open_direct(page, username):
-    """Open the direct conversation with ``username`` from the chat's contact list."""
+    """Open the direct conversation with ``username`` as a person would: from the inbox if
+    it is there, else from the New chat dialog's contacts."""
     from playwright.sync_api import expect
 
-    page.locator(f'[data-testid="contact"][data-username="{username}"]').click()
+    row = page.locator(f'[data-testid="conversation"][data-kind="direct"][data-username="{username}"]')
+    if row.count():
+        row.click()
+    else:
+        page.get_by_test_id("new-chat").click()
+        page.locator(f'[data-testid="new-chat-dialog"] [data-testid="contact"][data-username="{username}"]').click()
     expect(page.get_by_test_id("composer")).to_be_visible()
+    expect(page.get_by_test_id("conversation-title")).not_to_be_empty()
 
 
 def say(page, text):

@@ -12,6 +12,8 @@ urlpatterns = [
         name="api-conversation-messages",
     ),
     path("conversations/<int:conversation_id>/read/", views.ConversationReadApi.as_view(), name="api-conversation-read"),
+    path("conversations/<int:conversation_id>/mute/", views.ConversationMuteApi.as_view(), name="api-conversation-mute"),
+    path("conversations/<int:conversation_id>/pin/", views.ConversationPinApi.as_view(), name="api-conversation-pin"),
     path("messages/", views.MessageSendApi.as_view(), name="api-messages"),
     path("messages/<int:message_id>/", views.MessageDetailApi.as_view(), name="api-message"),
     path("messages/<int:message_id>/recall/", views.MessageRecallApi.as_view(), name="api-message-recall"),

@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from messaging import selectors, send, services
 from messaging.frames import ack_frame, message_frame
+from messaging.registry import message_preview
 from messaging.api.throttling import P2PReportThrottle
 from messaging.socket.ratelimit import MessageSendThrottle
 
@@ -27,6 +28,20 @@ class MessageSerializer(serializers.Serializer):
         return frame
 
 
+class LastMessageSerializer(MessageSerializer):
+    preview = serializers.CharField(help_text="One line of plain text, in the reader's language.")
+    created = serializers.DateTimeField(help_text="When it was sent (the same as created_at).")
+
+    class Meta:
+        ref_name = "LastMessage"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["preview"] = message_preview(instance)
+        data["created"] = data["created_at"]
+        return data
+
+
 class MemberSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
@@ -42,7 +57,9 @@ class ConversationSerializer(serializers.Serializer):
     unread = serializers.IntegerField()
     last_read_seq = serializers.IntegerField()
     last_seq = serializers.IntegerField()
-    last_message = MessageSerializer(allow_null=True)
+    last_message = LastMessageSerializer(allow_null=True)
+    muted = serializers.BooleanField(help_text="I muted it: no notifications, a quiet unread count.")
+    pinned = serializers.BooleanField(help_text="I pinned it: it stands first in my inbox.")
 
 
 class AckSerializer(serializers.Serializer):
@@ -203,6 +220,57 @@ class ConversationReadApi(APIView):
             user=request.user, conversation_id=conversation_id, seq=data.validated_data["seq"]
         )
         return Response({"conversation": conversation_id, "last_read_seq": seq})
+
+
+class ConversationSettingsOutput(serializers.Serializer):
+    class Meta:
+        ref_name = "ConversationSettings"
+
+    conversation = serializers.IntegerField()
+    muted = serializers.BooleanField()
+    pinned = serializers.BooleanField()
+
+
+def _settings_response(conversation_id: int, membership) -> Response:
+    return Response({"conversation": conversation_id, "muted": membership.muted, "pinned": membership.pinned_at is not None})
+
+
+class ConversationMuteApi(APIView):
+    """Mute or unmute a conversation for myself."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ConversationMute"
+
+        muted = serializers.BooleanField()
+
+    @extend_schema(request=InputSerializer, responses={200: ConversationSettingsOutput})
+    def post(self, request, conversation_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.conversation_settings_set(
+            user=request.user, conversation_id=conversation_id, muted=data.validated_data["muted"]
+        )
+        return _settings_response(conversation_id, membership)
+
+
+class ConversationPinApi(APIView):
+    """Pin or unpin a conversation in my inbox."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ConversationPin"
+
+        pinned = serializers.BooleanField()
+
+    @extend_schema(request=InputSerializer, responses={200: ConversationSettingsOutput})
+    def post(self, request, conversation_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.conversation_settings_set(
+            user=request.user, conversation_id=conversation_id, pinned=data.validated_data["pinned"]
+        )
+        return _settings_response(conversation_id, membership)
 
 
 class P2PBytesReportApi(APIView):

@@ -463,6 +463,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def message_update(self, event: dict) -> None:
         await self.forward(event)
 
+    async def conversation_update(self, event: dict) -> None:
+        await self.forward(event)
+
     async def signal_new(self, event: dict) -> None:
         await self.forward(event)
         metrics.RELAY_BYTES.inc(len(event["text"]))

@@ -82,14 +82,15 @@ def test_the_chat_works_on_a_phone(demo, web_worker, browser):
     context = login_context(browser, base_url=web_worker.url, user=demo["carol"], viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto("/chat/")
-    contact = page.locator('[data-testid="contact"][data-username="dave"]')
-    expect(contact).to_be_visible()
-    contact.click()
-    expect(page.get_by_test_id("composer")).to_be_visible()
+    expect(page.get_by_test_id("conversations")).to_be_visible()
+    open_direct(page, "dave")
     say(page, "On my phone")
     expect(messages_with(page, "On my phone")).to_have_attribute("data-status", re.compile("delivered|read"))
-    # Nothing sticks out sideways.
+    # Nothing sticks out sideways, and the open conversation has the screen to itself.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(page.get_by_test_id("conversations")).to_be_hidden()
+    page.get_by_test_id("back").click()
+    expect(page.locator('[data-testid="conversation"][data-username="dave"]')).to_be_visible()
 
 
 def test_the_chat_follows_the_presence_of_the_people_it_shows(demo, web_worker, browser):
@@ -104,7 +105,10 @@ def test_the_chat_follows_the_presence_of_the_people_it_shows(demo, web_worker, 
     expect(alice.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
     sockets = alice.evaluate("window.sockets")
     assert sockets and all("presence=subscribe" in url for url in sockets), sockets
-    bob_dot = alice.locator('[data-testid="contact"][data-username="bob"] [data-testid="presence"]')
+    # The inbox shows a dot for the other person of each direct chat.
+    open_direct(alice, "bob")
+    say(alice, "are you in?")
+    bob_dot = alice.locator('[data-testid="conversation"][data-username="bob"] [data-testid="presence"]')
     expect(bob_dot).to_have_attribute("data-status", "offline")
 
     bob = open_chat(browser, web_worker, demo["bob"])

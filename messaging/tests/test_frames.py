@@ -45,15 +45,17 @@ async def test_a_session_that_meets_every_frame_type(demo, connect):
     await expect(alice, "error")
 
     def edit_and_tell():
-        from messaging.services import message_edit
+        from messaging.services import conversation_settings_set, message_edit
 
         with TestCase.captureOnCommitCallbacks(execute=True):
             message_edit(user=demo["alice"], message_id=ack["id"], body={"text": "hi there"})
             publish_app_event_on_commit([demo["bob"].id], app="poll", data={"poll": 1, "state": "open"})
+            conversation_settings_set(user=demo["bob"], conversation_id=ack["conversation"], pinned=True)
 
     await database_sync_to_async(edit_and_tell)()
     await expect(bob, "message_update")
     await expect(bob, "app_event")
+    await expect(bob, "conversation_update")
     await alice.close()
     await expect(bob, "presence")  # alice went offline
     await bob.close()

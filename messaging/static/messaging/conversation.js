@@ -134,6 +134,9 @@ export function setHistoryTop(what) {
 }
 
 async function loadNewest(v) {
+  const conv = state.convs.get(v.id);
+  // Where my reading stopped: the conversation opens there, not at the bottom.
+  const firstUnread = conv && conv.unread > 0 && conv.last_read_seq < conv.last_seq ? conv.last_read_seq + 1 : 0;
   v.loading = true;
   setHistoryTop('loading');
   let res;
@@ -160,10 +163,24 @@ async function loadNewest(v) {
   if (buffered.length) addToView(v, buffered, {});
   setHistoryTop(v.hasMore ? '' : 'start');
   scrollToBottom();
+  if (firstUnread) await showFirstUnread(v, firstUnread);
   checkGap(v);
   markRead();
   // A short first page does not fill the pane: load more until it does.
   queueMicrotask(() => maybeLoadOlder());
+}
+
+/** Mark where the unread messages begin and bring that line to the top of the pane,
+ * fetching a few older pages if it is further back. */
+async function showFirstUnread(v, seq) {
+  for (let pages = 0; pages < 4 && !v.closed && v.hasMore && v.minSeq > seq; pages++) await loadOlder(v);
+  if (v.closed) return;
+  const first = [...ui.list.querySelectorAll('.msg[data-seq]')].find((el) => Number(el.dataset.seq) >= seq);
+  if (!first) return;
+  const line = h('li', { class: 'unread-sep', role: 'separator', 'data-testid': 'unread-line' }, h('span', { text: gettext('Unread messages') }));
+  first.before(line);
+  line.scrollIntoView({ block: 'start' });
+  pinned = false;
 }
 
 async function loadOlder(v) {

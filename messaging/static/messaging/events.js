@@ -9,6 +9,7 @@
  *   presence-changed                      presence.js: dots and the header
  *   transport {user, state}               p2p.js: a data channel opened or closed
  *   message-retry, message-discard        the buttons under a failed message (send.js)
+ *   message-reedit                        its Edit button: the composer takes the text back
  *   p2p-file-start, -progress, -done, -abort   p2p.js: a file arriving directly
  */
 

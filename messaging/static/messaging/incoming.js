@@ -7,6 +7,7 @@ import { fill, gettext } from './i18n.js';
 import { fillMeta } from './messages.js';
 import { followAgain, myPresence, onPresence, onPresenceSubscribed } from './presence.js';
 import { afterOwnStored, onAck, onSendError } from './send.js';
+import { applySettings } from './sidebar.js';
 import { onFrame, sendFrame, sessionInDoubt, setConnState, wasOnline } from './socket.js';
 import {
   changed, convTitle, fetchConversation, learnUser, loadLastId, noteLastId, noteReadBy, refreshConversations, state, userName,
@@ -139,7 +140,7 @@ export function askNotificationPermission() {
 function notify(m, conv) {
   if (document.visibilityState !== 'hidden') return;
   if (!('Notification' in window) || Notification.permission !== 'granted') return;
-  if (m.sender === state.me.id) return;
+  if (m.sender === state.me.id || (conv && conv.muted)) return;
   if (Date.now() - parseDate(m.created_at).getTime() > 10 * 60 * 1000) return; // old news from a resync
   const name = userName(m.sender);
   const title = conv && conv.kind !== 'direct' ? fill(gettext('{name} in {conversation}'), { name, conversation: convTitle(conv) }) : name;
@@ -161,4 +162,5 @@ export function listen() {
   onFrame('typing', onTyping);
   onFrame('message_update', onMessageUpdate);
   onFrame('error', onError);
+  onFrame('conversation_update', applySettings);
 }

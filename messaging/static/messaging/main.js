@@ -6,8 +6,8 @@
  *   send.js          sending through the outbox (outbox.js), acks and refusals
  *   conversation.js  the open conversation: history, seq gaps (seqgap.js), reading, typing
  *   messages.js      one message on screen; renderers.js draws its body by app
- *   sidebar.js       conversations, contacts, badges, presence dots (presence.js)
- *   composer.js      text in; groups.js the new-group dialog
+ *   sidebar.js       the inbox: conversations, badges, mute and pin, presence dots (presence.js)
+ *   composer.js      text in; picker.js the new-chat dialog, groups.js the new-group one
  *   p2p.js           data channels to peers, the transport badge; direct.js what a peer sends
  *   client.js        what office apps import
  */
@@ -23,7 +23,8 @@ import { bindGroupDialog } from './groups.js';
 import { gettext } from './i18n.js';
 import { askNotificationPermission, listen } from './incoming.js';
 import { checkIdle, noteVisibility, onUserActivity } from './presence.js';
-import { applyFilter, renderContacts, renderSidebar } from './sidebar.js';
+import { bindPicker } from './picker.js';
+import { applyFilter, openDirect, renderSidebar } from './sidebar.js';
 import { connect, goOffline, isHelloed, ping, reconnectNow, sendFrame, setConnState, signedOut } from './socket.js';
 import { learnUser, loadLastId, state, upsertConv } from './state.js';
 import { ui } from './ui.js';
@@ -37,13 +38,13 @@ async function loadInitial() {
   for (const c of state.contacts) { learnUser(c); state.contactIds.add(c.id); }
   for (const c of listOf(convs)) upsertConv(c);
   state.loaded = true;
-  renderContacts();
   renderSidebar();
 }
 
 function bindEvents() {
   ui.filter.addEventListener('input', applyFilter);
   bindGroupDialog();
+  bindPicker();
   bindComposer();
   ui.back.addEventListener('click', () => {
     if (history.state && history.state.sbConversation) history.back();
@@ -109,12 +110,20 @@ async function start() {
     } catch (e) {
       if (state.signedOut) return;
       tries++;
-      ui.contacts.replaceChildren(h('p', { class: 'muted small chat-list-note' }, gettext('Could not load your contacts and conversations.'), ' ',
+      ui.convList.replaceChildren(h('li', { class: 'muted small chat-list-note' }, gettext('Could not load your contacts and conversations.'), ' ',
         h('button', { type: 'button', class: 'link', text: gettext('Try again'), onclick: () => location.reload() })));
       await new Promise((r) => setTimeout(r, Math.min(15000, 1000 * 2 ** tries) * Math.random() + 500));
     }
   }
   connect();
+  // /chat/?with=<user id> (the People page's "Message"): that person's direct chat.
+  const params = new URLSearchParams(location.search);
+  const withUser = Number(params.get('with'));
+  if (withUser > 0) {
+    history.replaceState(null, '', location.pathname + location.hash);
+    openDirect(withUser);
+    return;
+  }
   const id = hashConversation();
   if (id) openConversation(id, { push: false });
 }

@@ -16,7 +16,6 @@ export const state = {
   presence: new Map(),       // user id -> online | away | offline
   readBy: new Map(),         // conversation id -> Map(user id -> seq), from receipts
   outbox: new Outbox(),      // own messages not yet acknowledged
-  drafts: new Map(),         // conversation id -> composer text
   viaPeer: new Set(),        // client_ids of messages that went over a data channel
   lastId: 0,                 // newest message id this page has seen
   view: null,                // the open conversation (conversation.js)
