@@ -16,12 +16,28 @@ from core.errors import ApplicationError
 
 from .registry import AppHandler
 
-# A Markdown subset: emphasis, code, links, lists, quotes, line breaks. No raw HTML,
-# no images, no headings or tables (chat is not a document).
+# A Markdown subset: emphasis, code, links, lists, quotes, line breaks, and bare web
+# addresses as links. No raw HTML, no images, no headings or tables (chat is not a document).
 _markdown = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+    MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True})
     .disable(["image", "heading", "lheading", "html_block", "html_inline", "hr"])
+    .enable("linkify")
 )
+# Bare addresses are linked only when they are http:// or https:// ones, or start with
+# "www." (then http://): no mailto:, ftp: or "//" links, no e-mail addresses, and no
+# "report.md" or "main.py" taken for a web site. markup.js does the same.
+for _schema in ("mailto:", "ftp:", "//"):
+    _markdown.linkify.add(_schema, None)
+_markdown.linkify.set({"fuzzy_link": True, "fuzzy_email": False, "fuzzy_ip": False})
+_FUZZY_WWW = re.compile(r"[wW]{3}\.")
+_linkify_match = _markdown.linkify.match
+
+
+def _web_links(text: str) -> list:
+    return [link for link in _linkify_match(text) or () if link.schema or _FUZZY_WWW.match(link.text)]
+
+
+_markdown.linkify.match = _web_links
 _ALLOWED_TAGS = {"p", "br", "em", "strong", "code", "pre", "a", "ul", "ol", "li", "blockquote", "del", "s"}
 MAX_TEXT_CHARS = 10_000
 
@@ -33,7 +49,8 @@ _PLAIN = re.compile(r"(?![0-9])(?:[^\W_]|[,.?!':;，。！？、：；])+(?: (?:
 
 
 def render_markdown(text: str) -> str:
-    if _PLAIN.fullmatch(text):
+    # "www." makes a link of a line that would otherwise be plain.
+    if _PLAIN.fullmatch(text) and not _FUZZY_WWW.search(text):
         return f"<p>{text}</p>"
     return _render_fully(text)
 

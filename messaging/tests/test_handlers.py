@@ -63,3 +63,53 @@ def test_random_plain_lines_come_out_as_the_parser_renders_them():
             checked += 1
             assert render_markdown(text) == _render_fully(text), text
     assert checked > 300
+
+
+# --- bare web addresses --------------------------------------------------------------
+
+REL = 'rel="noopener noreferrer nofollow"'
+
+
+@pytest.mark.parametrize(
+    "text, href",
+    [
+        ("see https://example.com/a?b=1 now", "https://example.com/a?b=1"),
+        ("http://example.com", "http://example.com"),
+        ("www.example.com", "http://www.example.com"),
+        ("Www.Example.com/x.", "http://Www.Example.com/x"),
+        ("https://example.com/报告 请看", "https://example.com/%E6%8A%A5%E5%91%8A"),
+    ],
+)
+def test_bare_web_addresses_become_safe_links(text, href):
+    html = render_markdown(text)
+    assert f'<a href="{href}" {REL}>' in html
+    assert html.count("<a ") == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "javascript:alert(1)",
+        "javascript://example.com/%0aalert(1)",
+        "data:text/html,x vbscript:x file:///etc/passwd",
+        "mailto:someone@example.com",
+        "someone@example.com",
+        "ftp://files.example.com/a.txt",
+        "//example.com/x",
+        "readme.md, main.py and example.com",
+        "`https://example.com/in-code`",
+        "wwwexample.com",
+    ],
+)
+def test_nothing_else_becomes_a_link(text):
+    assert "<a " not in render_markdown(text)
+
+
+def test_markup_after_an_address_stays_text():
+    html = render_markdown("http://a.b/x?y=<z>")
+    assert html == f'<p><a href="http://a.b/x?y=" {REL}>http://a.b/x?y=</a>&lt;z&gt;</p>'
+
+
+def test_a_plain_line_with_www_is_not_taken_for_plain():
+    assert _PLAIN.fullmatch("www.example.com")
+    assert render_markdown("www.example.com") == _render_fully("www.example.com") != "<p>www.example.com</p>"

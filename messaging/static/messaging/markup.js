@@ -15,9 +15,18 @@ function build() {
   const purify = window.DOMPurify(window);
   if (!purify.isSupported) return null; // it would hand back its input unsanitised
 
-  // No raw HTML, no images, no headings or tables (chat is not a document).
-  const md = window.markdownit('commonmark', { html: false, linkify: false, breaks: true })
-    .disable(['image', 'heading', 'lheading', 'html_block', 'html_inline', 'hr']);
+  // No raw HTML, no images, no headings or tables (chat is not a document); bare web
+  // addresses become links.
+  const md = window.markdownit('commonmark', { html: false, linkify: true, breaks: true })
+    .disable(['image', 'heading', 'lheading', 'html_block', 'html_inline', 'hr'])
+    .enable('linkify');
+  // As on the server: only http:// and https:// addresses and ones starting with "www."
+  // are linked; no mailto:, ftp: or "//", no e-mail addresses, no "main.py" as a site.
+  for (const schema of ['mailto:', 'ftp:', '//']) md.linkify.add(schema, null);
+  md.linkify.set({ fuzzyLink: true, fuzzyEmail: false, fuzzyIP: false });
+  const FUZZY_WWW = /^[wW]{3}\./;
+  const linkifyMatch = md.linkify.match.bind(md.linkify);
+  md.linkify.match = (text) => (linkifyMatch(text) || []).filter((link) => link.schema || FUZZY_WWW.test(link.text));
   // markdown-it-py is a port with departures of its own; these re-apply the ones a chat
   // text can meet, so that the two agree (messaging/tests/test_markup_browser.py; what
   // still differs is in docs/p2p.md).
