@@ -48,3 +48,19 @@ def open_direct(page, username):
 def say(page, text):
     page.get_by_test_id("composer").fill(text)
     page.get_by_test_id("composer").press("Enter")
+
+
+def serious_accessibility_violations(page) -> list[dict]:
+    """What axe-core (bundled by axe-playwright-python) finds on the page as it stands, of
+    impact serious or critical: each rule with the elements that break it."""
+    from pathlib import Path
+
+    import axe_playwright_python
+
+    page.add_script_tag(path=str(Path(axe_playwright_python.__file__).with_name("axe.min.js")))
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')),
+        }))"""
+    )
+    return [v for v in violations if v["impact"] in ("serious", "critical")]

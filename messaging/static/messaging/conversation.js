@@ -177,7 +177,7 @@ async function showFirstUnread(v, seq) {
   if (v.closed) return;
   const first = [...ui.list.querySelectorAll('.msg[data-seq]')].find((el) => Number(el.dataset.seq) >= seq);
   if (!first) return;
-  const line = h('li', { class: 'unread-sep', role: 'separator', 'data-testid': 'unread-line' }, h('span', { text: gettext('Unread messages') }));
+  const line = h('li', { class: 'unread-sep', 'data-testid': 'unread-line' }, h('span', { text: gettext('Unread messages') }));
   first.before(line);
   line.scrollIntoView({ block: 'start' });
   pinned = false;
@@ -298,7 +298,7 @@ export function decorate() {
     const d = parseDate(msg.created_at);
     const k = dayKey(d);
     if (k !== prevDay) {
-      el.before(h('li', { class: 'day-sep', role: 'separator' }, h('span', { text: dayLabel(d) })));
+      el.before(h('li', { class: 'day-sep' }, h('span', { text: dayLabel(d) })));
       prevDay = k;
       prevSender = null;
     }

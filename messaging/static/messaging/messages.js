@@ -88,7 +88,7 @@ export function fillMeta(msg) {
   meta.append(h('time', { datetime: d.toISOString(), title: d.toLocaleString(LANG), text: hhmm(d) }));
   if (status) {
     const label = STATUS_TEXT[status]();
-    const s = h('span', { class: `msg-status msg-status-${status}`, title: label, 'aria-label': label, 'data-testid': 'message-status' });
+    const s = h('span', { class: `msg-status msg-status-${status}`, role: 'img', title: label, 'aria-label': label, 'data-testid': 'message-status' });
     s.innerHTML = ICONS[status];
     meta.append(s);
   }
