@@ -12,7 +12,7 @@ class StoredFileAdmin(admin.ModelAdmin):
     search_fields = ["name", "uploader__username", "sha256"]
     date_hierarchy = "created_at"
     # The stored path is left out: files are served only through the members-only download.
-    fields = ["uploader", "conversation", "name", "size", "content_type", "sha256", "created_at"]
+    fields = ["uploader", "conversation", "name", "size", "content_type", "sha256", "width", "height", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -28,7 +28,8 @@ class FileHandler(AppHandler):
     """A file message describes one file: ``name``, ``size``, ``type``, ``sha256``, and
     how it travelled (``transport``). A relayed file names its upload (``file``), which
     must be the sender's own, in this conversation, with the same size and hash; the
-    server then adds where to download it."""
+    server then adds where to download it, and for a picture its ``width`` and ``height``
+    and where its ``thumbnail`` and full-size ``view`` are."""
 
     app = FILE_APP
     renderer = "file"
@@ -76,6 +77,15 @@ class FileHandler(AppHandler):
                 file=stored.pk,
                 url=reverse("file-download", args=[stored.pk]),
             )
+            if stored.is_picture:
+                # A picture: its size as shown and where its thumbnail and full-size copy
+                # are, all from the upload (a client's width, height or URLs are dropped).
+                cleaned.update(
+                    width=stored.width,
+                    height=stored.height,
+                    thumbnail=reverse("file-thumbnail", args=[stored.pk]),
+                    view=reverse("file-view", args=[stored.pk]),
+                )
         return cleaned
 
     @staticmethod

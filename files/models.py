@@ -12,6 +12,12 @@ def _upload_to(instance: "StoredFile", filename: str) -> str:
     return f"files/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
 
 
+def _made_upload_to(instance: "StoredFile", filename: str) -> str:
+    # A random name too, with the extension of what was made (.webp, .jpg, .png).
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return f"files/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
 class StoredFile(models.Model):
     """A file someone sent to a conversation through the server (or archived there after
     sending it directly); served only to the conversation's members."""
@@ -32,6 +38,12 @@ class StoredFile(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     file = models.FileField(_("file"), upload_to=_upload_to, max_length=200)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # A picture (files.images): its size as shown, a thumbnail, and a copy to view at full
+    # size, both without the original's metadata. Empty for any other file.
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=_made_upload_to, max_length=200, blank=True)
+    view = models.FileField(_("full-size view"), upload_to=_made_upload_to, max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("file")
@@ -41,3 +53,7 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_picture(self) -> bool:
+        return bool(self.thumbnail and self.view)

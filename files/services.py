@@ -19,6 +19,7 @@ from core.errors import ApplicationError
 from messaging import metrics
 from messaging.send import conversation_access_for_send
 
+from .images import picture_make
 from .models import StoredFile
 
 #: The application attribute of file messages (see handlers.FileHandler).
@@ -107,10 +108,17 @@ def file_upload(*, user: User, conversation_id: Any, upload: UploadedFile | None
         content_type=_content_type_clean(upload.content_type),
         sha256=sha256,
     )
+    # A picture gets a thumbnail and a full-size copy without its metadata; anything
+    # else, or a picture too large to decode, is kept as it is.
+    picture = picture_make(upload)
     # Written before the row, outside the transaction (moving or copying up to
     # FILE_MAX_BYTES takes a while), and removed again if the row is refused.
     stored.file.save(stored.name, upload, save=False)
     try:
+        if picture is not None:
+            stored.width, stored.height = picture.width, picture.height
+            stored.thumbnail.save(picture.thumbnail.name, picture.thumbnail, save=False)
+            stored.view.save(picture.view.name, picture.view, save=False)
         with transaction.atomic():
             # One person's uploads take turns here, so two at once cannot both fit into
             # the last of the quota.
@@ -118,7 +126,9 @@ def file_upload(*, user: User, conversation_id: Any, upload: UploadedFile | None
             _quota_check(user, size)
             stored.save()
     except BaseException:
-        stored.file.delete(save=False)
+        for kept in (stored.file, stored.thumbnail, stored.view):
+            if kept:
+                kept.delete(save=False)
         raise
     transaction.on_commit(lambda: metrics.RELAY_BYTES.inc(size))
     return stored

@@ -31,9 +31,19 @@ class FileUploadApi(APIView):
         type = serializers.CharField(source="content_type")
         sha256 = serializers.CharField()
         url = serializers.SerializerMethodField(help_text="Where members download it.")
+        width = serializers.IntegerField(allow_null=True, help_text="A picture's width in pixels, upright; else null.")
+        height = serializers.IntegerField(allow_null=True, help_text="A picture's height in pixels, upright; else null.")
+        thumbnail = serializers.SerializerMethodField(help_text="A picture's thumbnail; else null.")
+        view = serializers.SerializerMethodField(help_text="A picture at full size without its metadata; else null.")
 
         def get_url(self, stored) -> str:
             return reverse("file-download", args=[stored.pk])
+
+        def get_thumbnail(self, stored) -> str | None:
+            return reverse("file-thumbnail", args=[stored.pk]) if stored.is_picture else None
+
+        def get_view(self, stored) -> str | None:
+            return reverse("file-view", args=[stored.pk]) if stored.is_picture else None
 
     @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: OutputSerializer})
     def post(self, request):

@@ -43,6 +43,10 @@ def test_upload(demo, dev_room, api_for):
         "type": "text/html",
         "sha256": sha256(CONTENT),
         "url": f"/files/{stored.pk}/",
+        "width": None,
+        "height": None,
+        "thumbnail": None,
+        "view": None,
     }
 
 
