@@ -18,7 +18,7 @@ const cfg = Object.assign(
 // Above this a file is uploaded instead: the receiving browser holds a direct transfer in memory.
 const P2P_MAX_BYTES = 512 * 1024 * 1024;
 
-const saved = new Map();     // client_id of a file message -> object URL of the bytes this page holds
+const saved = new Map();     // client_id of a file message -> {url, type}: an object URL of the bytes this page holds
 const transfers = new Map(); // transfer id (the file message's client_id) -> transfer
 
 function formatSize(n) {
@@ -35,6 +35,88 @@ function icon() {
   return span;
 }
 
+// --- pictures: the thumbnail in the message, the full-size viewer -----------------------
+// Shown in the message at most this large (CSS pixels); the server's thumbnail is 480.
+const PICTURE_BOX = 320;
+// Kinds of picture this page shows from bytes it holds itself (a file sent directly).
+const LOCAL_PICTURE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
+/** A picture the server made a thumbnail of: its paths, built from the upload's id alone,
+ * and only when the server's own body names exactly those (files/handlers.py). */
+function serverPicture(body) {
+  const id = Number(body.file);
+  if (!Number.isSafeInteger(id) || id <= 0) return null;
+  const thumbnail = `/files/${id}/thumbnail/`;
+  const view = `/files/${id}/view/`;
+  if (body.thumbnail !== thumbnail || body.view !== view) return null;
+  const width = Number(body.width);
+  const height = Number(body.height);
+  if (!(width > 0 && height > 0)) return null;
+  return { thumbnail, view, width, height };
+}
+
+function fitted(width, height, box) {
+  const scale = Math.min(1, box / width, box / height);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+function pictureEl(name, picture) {
+  const size = picture.width ? fitted(picture.width, picture.height, PICTURE_BOX) : {};
+  const img = h('img', {
+    class: 'file-picture-img', src: picture.thumbnail, alt: name, width: size.width, height: size.height,
+    loading: 'lazy', decoding: 'async', draggable: 'false', 'data-testid': 'file-thumbnail',
+  });
+  const button = h('button', {
+    type: 'button', class: 'file-picture', 'data-testid': 'file-picture',
+    'aria-label': fill(gettext('Open {name} at full size'), { name }),
+    'aria-haspopup': 'dialog',
+  }, img);
+  button.addEventListener('click', () => openViewer({ name, src: picture.view, width: picture.width, height: picture.height, download: picture.download }, button));
+  return button;
+}
+
+let viewer = null;
+
+function viewerEl() {
+  if (viewer) return viewer;
+  const title = h('h2', { class: 'picture-viewer-title', id: 'sb-picture-viewer-title', 'data-testid': 'picture-viewer-title' });
+  const img = h('img', { class: 'picture-viewer-img', alt: '', 'data-testid': 'picture-viewer-img' });
+  const download = h('a', { class: 'button button-quiet', 'data-testid': 'picture-viewer-download', text: gettext('Download') });
+  const close = h('button', { type: 'button', class: 'button', 'data-testid': 'picture-viewer-close', text: gettext('Close') });
+  const dialog = h('dialog', {
+    class: 'picture-viewer', id: 'sb-picture-viewer', 'data-testid': 'picture-viewer',
+    'aria-labelledby': 'sb-picture-viewer-title',
+  },
+  h('div', { class: 'picture-viewer-head' }, title, h('div', { class: 'picture-viewer-actions' }, download, close)),
+  h('div', { class: 'picture-viewer-body' }, img));
+  close.addEventListener('click', () => dialog.close());
+  // A click on the backdrop (the dialog itself, outside its content) closes it too.
+  dialog.addEventListener('click', (e) => { if (e.target === dialog) dialog.close(); });
+  dialog.addEventListener('close', () => {
+    img.removeAttribute('src');
+    if (viewer.opener && viewer.opener.isConnected) viewer.opener.focus();
+    viewer.opener = null;
+  });
+  document.body.append(dialog);
+  viewer = { dialog, title, img, download, close, opener: null };
+  return viewer;
+}
+
+/** The full-size picture in a modal dialog; Escape, the Close button or a click beside
+ * it closes it, and focus goes back to the thumbnail. */
+function openViewer({ name, src, width, height, download }, opener) {
+  const v = viewerEl();
+  v.title.textContent = name;
+  v.img.alt = name;
+  if (width && height) { v.img.width = width; v.img.height = height; } else { v.img.removeAttribute('width'); v.img.removeAttribute('height'); }
+  v.img.src = src;
+  v.download.hidden = !download;
+  if (download) { v.download.href = download; v.download.setAttribute('download', name); }
+  v.opener = opener || null;
+  if (!v.dialog.open) v.dialog.showModal();
+  v.close.focus();
+}
+
 // --- the card of a stored `file` message ----------------------------------------------
 // The only link a card takes from a message: the server's own download path
 // (files/urls.py). "//host/…" starts with "/" too, and goes to another site.
@@ -43,14 +125,23 @@ const DOWNLOAD_URL = /^\/files\/[0-9]+\/$/;
 function fileRenderer(body, message) {
   const name = typeof body.name === 'string' ? body.name : gettext('Unnamed file');
   const card = h('div', { class: 'file-card', 'data-testid': 'file', 'data-transport': body.transport === 'p2p' ? 'p2p' : 'relay' });
+  const local = message.client_id && saved.get(message.client_id);
+  const picture = serverPicture(body);
+  let pictureBox = null;
+  if (picture) {
+    picture.download = typeof body.url === 'string' && DOWNLOAD_URL.test(body.url) ? body.url : null;
+    pictureBox = pictureEl(name, picture);
+  } else if (local && LOCAL_PICTURE_TYPES.has(local.type)) {
+    // Bytes this page holds (sent directly, or being sent): shown from memory, at no set size.
+    pictureBox = pictureEl(name, { thumbnail: local.url, view: local.url, download: local.url });
+  }
   card.append(icon());
   const main = h('div', { class: 'file-main' },
     h('div', { class: 'file-name', text: name, title: name }),
     h('div', { class: 'file-meta muted small', text: [formatSize(body.size), body.type || ''].filter(Boolean).join(' · ') }));
   card.append(main);
-  const local = message.client_id && saved.get(message.client_id);
   if (local) {
-    card.append(h('a', { class: 'button file-save', href: local, download: name, 'data-testid': 'file-save', text: gettext('Save') }));
+    card.append(h('a', { class: 'button file-save', href: local.url, download: name, 'data-testid': 'file-save', text: gettext('Save') }));
   } else if (typeof body.url === 'string' && DOWNLOAD_URL.test(body.url)) {
     card.append(h('a', { class: 'button file-save', href: body.url, download: name, 'data-testid': 'file-save', text: gettext('Download') }));
   } else {
@@ -60,7 +151,8 @@ function fileRenderer(body, message) {
     main.append(h('div', { class: 'file-note muted small', text: note }));
   }
   if (typeof body.sha256 === 'string') card.title = 'SHA-256 ' + body.sha256;
-  return card;
+  if (!pictureBox) return card;
+  return h('div', { class: 'file-with-picture' }, pictureBox, card);
 }
 
 /** A peer's copy of a file message, before the server's: what the file is, as text and
@@ -81,6 +173,13 @@ function fileFromPeer(body) {
 }
 
 register('file', fileRenderer, { fromPeer: fileFromPeer });
+
+/** Keep bytes this page holds for the file message `id` (its client_id). The type is the
+ * one the sending browser gave (File.type, or what the peer said): it only decides whether
+ * an <img> is tried, and an <img> runs nothing whatever the bytes are. */
+function keep(id, blob, type = blob.type) {
+  saved.set(id, { url: URL.createObjectURL(blob), type: typeof type === 'string' ? type.toLowerCase() : '' });
+}
 
 // --- transfers: a bubble with a progress bar until the file message takes over -------
 function transferEl(x) {
@@ -179,7 +278,7 @@ async function sendDirect(x, peer) {
     x.activity = gettext('Keeping a copy on the server…');
     try { body.file = (await upload(x)).id; } catch (e) { console.warn('Switchboard: could not archive %s', x.name, e); }
   }
-  saved.set(x.id, URL.createObjectURL(x.file));
+  keep(x.id, x.file);
   finish(x);
   send(x.conversation, 'file', body, { client_id: x.id });
 }
@@ -199,11 +298,15 @@ async function sendViaServer(x) {
     failOut(x, e.detail || gettext('The file could not be uploaded.'));
     return;
   }
-  saved.set(x.id, URL.createObjectURL(x.file));
+  keep(x.id, x.file);
   finish(x);
-  send(x.conversation, 'file', {
+  const body = {
     name: stored.name, size: stored.size, type: stored.type || '', sha256: stored.sha256, transport: 'relay', file: stored.id,
-  }, { client_id: x.id });
+  };
+  // A picture: shown at once as the server will describe it (the server sets these
+  // itself from the upload, whatever is sent).
+  if (stored.thumbnail) Object.assign(body, { width: stored.width, height: stored.height, thumbnail: stored.thumbnail, view: stored.view });
+  send(x.conversation, 'file', body, { client_id: x.id });
 }
 
 function upload(x) {
@@ -242,7 +345,7 @@ events.addEventListener('p2p-file-progress', (e) => {
   if (x) update(x, { bytes: e.detail.bytes });
 });
 events.addEventListener('p2p-file-done', (e) => {
-  saved.set(e.detail.id, URL.createObjectURL(e.detail.blob));
+  keep(e.detail.id, e.detail.blob, e.detail.meta && e.detail.meta.type);
   const x = transfers.get(e.detail.id);
   if (x) finish(x); // the file message, over the channel and from the server, shows it
 });
@@ -273,6 +376,60 @@ function mountComposer() {
   form.prepend(input, label);
 }
 mountComposer();
+
+// --- paste and drag-and-drop: files attached as by the attach button --------------------
+/** The files of a paste into the composer: only when nothing else comes with them, so
+ * that a paste of text (say from a spreadsheet, which also offers a picture of the cells)
+ * stays text. */
+function pastedFiles(data) {
+  if (!data || !data.files || !data.files.length) return [];
+  if ((data.getData('text/plain') || '').trim()) return [];
+  return [...data.files];
+}
+
+document.addEventListener('paste', (e) => {
+  if (!e.target || e.target.id !== 'sb-composer') return;
+  const conversation = openId();
+  const files = pastedFiles(e.clipboardData);
+  if (!conversation || !files.length) return;
+  e.preventDefault();
+  for (const file of files) sendFile(file, conversation);
+});
+
+function dropZone() {
+  const pane = document.getElementById('sb-conversation');
+  if (!pane || pane.dataset.fileDrop) return;
+  pane.dataset.fileDrop = 'on';
+  const carriesFiles = (e) => !!e.dataTransfer && [...(e.dataTransfer.types || [])].includes('Files');
+  let depth = 0; // dragenter/dragleave come for every child the pointer crosses
+  const leave = () => { depth = 0; pane.classList.remove('file-drop-active'); };
+  pane.addEventListener('dragenter', (e) => {
+    if (!carriesFiles(e) || !openId()) return;
+    e.preventDefault();
+    depth++;
+    pane.classList.add('file-drop-active');
+  });
+  pane.addEventListener('dragover', (e) => {
+    if (!carriesFiles(e) || !openId()) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  });
+  pane.addEventListener('dragleave', (e) => {
+    if (!carriesFiles(e)) return;
+    depth = Math.max(0, depth - 1);
+    if (!depth) leave();
+  });
+  pane.addEventListener('drop', (e) => {
+    if (!carriesFiles(e)) return;
+    e.preventDefault();
+    leave();
+    const conversation = openId();
+    if (!conversation) return;
+    for (const file of [...(e.dataTransfer.files || [])]) sendFile(file, conversation);
+  });
+  pane.setAttribute('data-drop-hint', gettext('Drop files to send them'));
+}
+dropZone();
 
 // For other modules: send(file, conversation) and formatSize(bytes).
 export { sendFile as send, formatSize };
