@@ -64,13 +64,20 @@ def picture_make(handle) -> Picture | None:
                 if width < 1 or height < 1 or width * height > limit:
                     logger.info("Not decoding a %dx%d picture (over %d pixels).", width, height, limit)
                     return None
-                kind = image.format
+                # A camera's JPEG with more pictures in it (MPO) shows its first, as JPEG.
+                kind = "JPEG" if image.format == "MPO" else image.format
+                if kind not in VIEW_FORMATS:
+                    return None
                 image.seek(0)
                 image.load()
                 return _made(image, kind)
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         # Not a picture, a damaged one, or one Pillow refuses: an ordinary file.
         logger.info("No thumbnail for an upload: %s", e)
+        return None
+    except Exception:
+        # Whatever else goes wrong with a picture, the file itself is still kept.
+        logger.exception("No thumbnail for an upload that looked like a picture.")
         return None
     finally:
         handle.seek(0)

@@ -155,6 +155,26 @@ def test_png_gif_and_webp_by_their_content(demo, dev_room, content, name, kind, 
     assert view.size == (stored.width, stored.height) and not view.getexif() and b"PhoneMaker" not in made
 
 
+def test_a_cameras_multi_picture_jpeg_shows_its_first_picture(demo, dev_room):
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (60, 40), (200, 0, 0)), Image.new("RGB", (60, 40), (0, 0, 200))
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    stored = upload(demo["alice"], dev_room, out.getvalue(), "DSC0001.JPG")
+    assert stored.is_picture and (stored.width, stored.height) == (60, 40)
+    response = session_for(demo["bob"]).get(f"/files/{stored.pk}/view/")
+    assert response["Content-Type"] == "image/jpeg"
+    assert opened(body_of(response)).getpixel((30, 20))[0] > 150
+
+
+def test_a_picture_that_fails_to_convert_is_still_kept(demo, dev_room, monkeypatch):
+    from files import images
+
+    monkeypatch.setattr(images, "_made", lambda image, kind: 1 / 0)
+    stored = upload(demo["alice"], dev_room, jpeg_from_a_phone(), "photo.jpg")
+    assert not stored.is_picture and stored.size > 0
+
+
 def test_something_else_named_jpg_is_an_ordinary_file(demo, dev_room):
     stored = upload(demo["alice"], dev_room, b"<html><script>alert(1)</script></html>", "photo.jpg", "image/jpeg")
     assert not stored.is_picture and stored.width is None
@@ -228,3 +248,13 @@ def test_a_direct_file_claims_no_picture(demo, dev_room):
         sender=demo["alice"], client_id=str(uuid.uuid4()), app="file", conversation_id=dev_room.pk, body=body
     ).message
     assert not {"width", "height", "thumbnail", "view"} & set(message.body)
+
+
+def test_a_refused_upload_leaves_no_made_files_behind(demo, dev_room, monkeypatch, media_root):
+    def refuse(self, *args, **kwargs):
+        raise RuntimeError("refused")
+
+    monkeypatch.setattr(StoredFile, "save", refuse)
+    with pytest.raises(RuntimeError):
+        upload(demo["alice"], dev_room, jpeg_from_a_phone(), "photo.jpg")
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
