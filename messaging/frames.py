@@ -28,6 +28,7 @@ SHAPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {
             "id": int, "conversation": int, "seq": int, "sender": int, "app": str, "body": dict,
             "created_at": str, "client_id": NULLABLE(str), "edited_at": NULLABLE(str), "recalled": bool,
+            "mentions": list,
         },
         {},
     ),
@@ -67,6 +68,8 @@ def check_frame(frame: Any) -> None:
             raise ValueError(f"{frame['type']}.{name} is {type(value).__name__}: {frame!r:.200}")
     if frame["type"] == "hello":
         check_fields(frame["user"], HELLO_USER, "hello.user")
+    if frame["type"] == "message" and not all(type(i) is int for i in frame["mentions"]):
+        raise ValueError(f"message.mentions is not a list of ids: {frame!r:.200}")
     if frame["type"] == "presence" and frame["status"] not in PRESENCE_STATUSES:
         raise ValueError(f"presence status {frame['status']!r}")
 
@@ -106,6 +109,7 @@ def message_frame(message: Message) -> dict[str, Any]:
         "client_id": message.client_id,
         "edited_at": iso(message.edited_at),
         "recalled": message.recalled_at is not None,
+        "mentions": list(message.mentions or ()),
     }
 
 

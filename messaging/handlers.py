@@ -86,6 +86,10 @@ class ChatHandler(AppHandler):
         # Clients send text; the server renders the HTML, whatever a client put there.
         return {"text": text, "html": render_markdown(text)}
 
+    def mention_text(self, body: dict[str, Any]) -> str:
+        text = body.get("text")
+        return text if isinstance(text, str) else ""
+
     def preview_text(self, body: dict[str, Any]) -> str:
         """The text as the reader sees it, without its Markdown."""
         html = body.get("html")

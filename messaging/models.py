@@ -108,6 +108,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
     recalled_at = models.DateTimeField(_("recalled"), null=True, blank=True)
+    # The ids of the members the message mentions (``@username``, ``@all``), parsed by
+    # the server when it is stored (``messaging.mentions``); each also a MessageMention.
+    mentions = models.JSONField(_("mentions"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -119,6 +122,28 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.app} in {self.conversation_id} (seq {self.seq})"
+
+
+class MessageMention(models.Model):
+    """A member a message mentions: what the inbox counts, unread, per conversation."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mention_rows", verbose_name=_("message"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="+", verbose_name=_("conversation")
+    )
+    seq = models.PositiveBigIntegerField(_("seq"))
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="message_mention_unique")]
+        indexes = [models.Index(fields=["user", "conversation", "seq"], name="mention_user_conv_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in #{self.message_id}"
 
 
 class Connection(models.Model):

@@ -87,6 +87,11 @@ class AppHandler:
         text or name, after the app's name."""
         return default_preview(self.app, body)
 
+    def mention_text(self, body: dict[str, Any]) -> str:
+        """The text of a message of this app in which ``@username`` mentions someone
+        (``messaging.mentions``); by default none."""
+        return ""
+
     def chat_config(self) -> dict[str, Any] | None:
         """What the app's client-side code needs from the server (limits, URLs): the chat
         page hands it over as ``config.apps[<app>]``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Max, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Prefetch, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,7 @@ from accounts.models import User
 from core.errors import ApplicationError, require_number
 
 from .frames import message_frame
-from .models import Conversation, ConversationMember, Message
+from .models import Conversation, ConversationMember, Message, MessageMention
 
 # Messages a replay reads and sends in one turn (messaging.socket.replay).
 SYNC_BATCH = 100
@@ -33,8 +33,8 @@ def conversation_member_ids(conversation_id: int) -> list[int]:
 
 
 def conversation_list_for_user(*, user: User, conversation_id: int | None = None) -> list[dict]:
-    """My inbox: every conversation I am in, with its members, my unread count, the last
-    message and my own settings; pinned ones first, then by last activity."""
+    """My inbox: every conversation I am in, with its members, my unread count and how
+    many of those mention me, the last message and my own settings; pinned ones first, then by last activity."""
     memberships = (
         ConversationMember.objects.filter(user=user)
         .select_related("conversation")
@@ -43,7 +43,22 @@ def conversation_list_for_user(*, user: User, conversation_id: int | None = None
                 Message.objects.filter(conversation_id=OuterRef("conversation_id"))
                 .order_by("-seq")
                 .values("id")[:1]
-            )
+            ),
+            # My unread mentions: counted in the same query, on (user, conversation, seq).
+            unread_mentions=Coalesce(
+                Subquery(
+                    MessageMention.objects.filter(
+                        user_id=OuterRef("user_id"),
+                        conversation_id=OuterRef("conversation_id"),
+                        seq__gt=OuterRef("last_read_seq"),
+                    )
+                    .order_by()
+                    .values("conversation_id")
+                    .annotate(count=Count("*"))
+                    .values("count")
+                ),
+                Value(0),
+            ),
         )
         .prefetch_related(
             Prefetch(
@@ -82,6 +97,7 @@ def conversation_list_for_user(*, user: User, conversation_id: int | None = None
                     for row in conversation.member_rows
                 ],
                 "unread": max(0, conversation.last_seq - membership.last_read_seq),
+                "mentions": membership.unread_mentions,
                 "last_read_seq": membership.last_read_seq,
                 "last_seq": conversation.last_seq,
                 "last_message": last,

@@ -27,7 +27,7 @@ from .frames import (
     signal_frame,
     typing_frame,
 )
-from .models import Connection, Conversation, ConversationMember, Message
+from .models import Connection, Conversation, ConversationMember, Message, MessageMention
 from .realtime.publish import event, publish_on_commit
 from .registry import app_handlers
 from .selectors import conversation_access, conversation_member_ids, last_message_id_for_user
@@ -157,7 +157,10 @@ def message_recall(*, user: User, message_id: Any) -> Message:
     )
     message.body = {}
     message.recalled_at = timezone.now()
-    message.save(update_fields=["body", "recalled_at"])
+    # A recalled message mentions no one any more.
+    message.mentions = []
+    message.save(update_fields=["body", "recalled_at", "mentions"])
+    MessageMention.objects.filter(message=message).delete()
     publish_on_commit(
         conversation_member_ids(message.conversation_id), event("message.update", message_update_frame(message))
     )

@@ -30,6 +30,21 @@ def login_context(browser, *, base_url: str, user, **context_options):
     return context
 
 
+def open_chat(browser, web_worker, user, **context_options):
+    """A page of the web chat signed in as ``user``, once its socket is online."""
+    from playwright.sync_api import expect
+
+    page = login_context(browser, base_url=web_worker.url, user=user, **context_options).new_page()
+    page.goto("/chat/")
+    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+    return page
+
+
+def messages_with(page, text):
+    """The messages on the page that contain this text."""
+    return page.locator('[data-testid="message"]', has_text=text)
+
+
 def open_direct(page, username):
     """Open the direct conversation with ``username`` as a person would: from the inbox if
     it is there, else from the New chat dialog's contacts."""

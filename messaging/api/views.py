@@ -21,6 +21,7 @@ class MessageSerializer(serializers.Serializer):
     client_id = serializers.CharField()
     edited_at = serializers.DateTimeField(allow_null=True)
     recalled = serializers.BooleanField()
+    mentions = serializers.ListField(child=serializers.IntegerField(), help_text="The ids of the members it mentions.")
 
     def to_representation(self, instance):
         frame = message_frame(instance)
@@ -55,6 +56,7 @@ class ConversationSerializer(serializers.Serializer):
     title = serializers.CharField()
     members = MemberSerializer(many=True)
     unread = serializers.IntegerField()
+    mentions = serializers.IntegerField(help_text="How many of my unread messages mention me.")
     last_read_seq = serializers.IntegerField()
     last_seq = serializers.IntegerField()
     last_message = LastMessageSerializer(allow_null=True)
@@ -231,12 +233,27 @@ class ConversationSettingsOutput(serializers.Serializer):
     pinned = serializers.BooleanField()
 
 
-def _settings_response(conversation_id: int, membership) -> Response:
-    return Response({"conversation": conversation_id, "muted": membership.muted, "pinned": membership.pinned_at is not None})
+class ConversationSettingApi(APIView):
+    """Set one of my own settings of a conversation (``field``), for me alone."""
+
+    field = ""
+    InputSerializer: type[serializers.Serializer]
+
+    def set(self, request, conversation_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.conversation_settings_set(
+            user=request.user, conversation_id=conversation_id, **{self.field: data.validated_data[self.field]}
+        )
+        return Response(
+            {"conversation": conversation_id, "muted": membership.muted, "pinned": membership.pinned_at is not None}
+        )
 
 
-class ConversationMuteApi(APIView):
+class ConversationMuteApi(ConversationSettingApi):
     """Mute or unmute a conversation for myself."""
+
+    field = "muted"
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -246,16 +263,13 @@ class ConversationMuteApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: ConversationSettingsOutput})
     def post(self, request, conversation_id: int):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        membership = services.conversation_settings_set(
-            user=request.user, conversation_id=conversation_id, muted=data.validated_data["muted"]
-        )
-        return _settings_response(conversation_id, membership)
+        return self.set(request, conversation_id)
 
 
-class ConversationPinApi(APIView):
+class ConversationPinApi(ConversationSettingApi):
     """Pin or unpin a conversation in my inbox."""
+
+    field = "pinned"
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -265,12 +279,7 @@ class ConversationPinApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={200: ConversationSettingsOutput})
     def post(self, request, conversation_id: int):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        membership = services.conversation_settings_set(
-            user=request.user, conversation_id=conversation_id, pinned=data.validated_data["pinned"]
-        )
-        return _settings_response(conversation_id, membership)
+        return self.set(request, conversation_id)
 
 
 class P2PBytesReportApi(APIView):

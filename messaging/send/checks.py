@@ -58,6 +58,8 @@ class Send:
     handler: Any
     conversation: Conversation | None = None
     audience: list[int] = field(default_factory=list)
+    #: The ids of the members the message mentions (``mentions``), once checked.
+    mentions: list[int] = field(default_factory=list)
     #: Once stored: the message, and whether this send stored it (or found it stored).
     message: Message | None = None
     created: bool = True

@@ -9,6 +9,7 @@ from accounts.models import User
 from core.errors import ApplicationError
 
 from .checks import Send, SendRequest, SendResult, Target, send_checked, targets_resolve, without_twins
+from .mentions import mentions_resolve
 from .store import message_store_alone, messages_store, messages_stored, send_failure, stored_outcome
 
 def message_send(
@@ -93,6 +94,7 @@ def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exceptio
                 outcomes[send.index] = SendResult(stored[key], created=False)
 
     if ready:
+        mentions_resolve(ready)
         try:
             messages_store(ready)
         except Exception as failure:

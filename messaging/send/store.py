@@ -23,7 +23,7 @@ from core.errors import ApplicationError
 
 from .. import metrics
 from ..frames import message_frame
-from ..models import Conversation, ConversationMember, Message
+from ..models import Conversation, ConversationMember, Message, MessageMention
 from ..realtime.publish import event, publish_many
 from ..registry import AppHandler
 from .checks import Send, SendResult
@@ -83,6 +83,13 @@ def messages_store(sends: list[Send]) -> None:
             send.message = _message_for(send, seq=last_seq[conversation_id], now=now)
             read[(conversation_id, send.request.sender.pk)] = last_seq[conversation_id]
         Message.objects.bulk_create([send.message for send in fresh])
+        MessageMention.objects.bulk_create(
+            [
+                MessageMention(message=send.message, user_id=user_id, conversation_id=send.message.conversation_id, seq=send.message.seq)
+                for send in fresh
+                for user_id in send.mentions
+            ]
+        )
         _rows_update(
             Conversation, {"last_seq": "column2"}, "id = v.column1", [(pk, seq) for pk, seq in last_seq.items()],
             also={"last_message_at": now},
@@ -106,16 +113,21 @@ def _message_for(send: Send, *, seq: int, now) -> Message:
         body=send.body,
         client_id=send.client_id,
         created_at=now,
+        mentions=send.mentions,
     )
 
 
-_MESSAGE_COLUMNS = ["id", "seq", "sender_id", "client_id", "conversation_id", "app", "body", "created_at", "edited_at", "recalled_at"]
+_MESSAGE_COLUMNS = [
+    "id", "seq", "sender_id", "client_id", "conversation_id", "app", "body", "created_at", "edited_at", "recalled_at",
+    "mentions",
+]  # fmt: skip
 
 
 def _message_from_row(row: tuple) -> Message:
     """A Message from a row of :data:`_MESSAGE_COLUMNS`, as the ORM would load it."""
     values = dict(zip(_MESSAGE_COLUMNS, row))
-    values["body"] = Message._meta.get_field("body").from_db_value(values["body"], None, connection)
+    for name in ("body", "mentions"):
+        values[name] = Message._meta.get_field(name).from_db_value(values[name], None, connection)
     message = Message(**values)
     message._state.adding, message._state.db = False, connection.alias
     return message
@@ -132,14 +144,15 @@ def _messages_insert_postgresql(sends: list[Send], now) -> None:
     conversation_table = quote(Conversation._meta.db_table)
     message_table = quote(Message._meta.db_table)
     member_table = quote(ConversationMember._meta.db_table)
+    mention_table = quote(MessageMention._meta.db_table)
     encoder = Message._meta.get_field("body").encoder
     columns = ", ".join(_MESSAGE_COLUMNS)
     rows = [
         (place, send.conversation.pk, send.request.sender.pk, send.request.app,
-         json.dumps(send.body, cls=encoder), send.client_id)
+         json.dumps(send.body, cls=encoder), send.client_id, json.dumps(send.mentions))
         for place, send in enumerate(sends)
     ]  # fmt: skip
-    batch, params = _rows_table(rows, ("integer", "bigint", "bigint", "text", "text", "text"))
+    batch, params = _rows_table(rows, ("integer", "bigint", "bigint", "text", "text", "text", "text"))
     sql = f"""
         WITH batch AS (SELECT * FROM {batch}),
         fresh AS (
@@ -162,9 +175,14 @@ def _messages_insert_postgresql(sends: list[Send], now) -> None:
         ),
         stored AS (
             INSERT INTO {message_table}
-                (conversation_id, seq, sender_id, app, body, client_id, created_at, edited_at, recalled_at)
-            SELECT column2, seq, column3, column4, column5::jsonb, column6, %s, NULL, NULL FROM numbered
+                (conversation_id, seq, sender_id, app, body, client_id, created_at, edited_at, recalled_at, mentions)
+            SELECT column2, seq, column3, column4, column5::jsonb, column6, %s, NULL, NULL, column7::jsonb FROM numbered
             RETURNING {columns}
+        ),
+        mentioned AS (
+            INSERT INTO {mention_table} (message_id, user_id, conversation_id, seq)
+            SELECT s.id, u.value::bigint, s.conversation_id, s.seq
+            FROM stored AS s CROSS JOIN LATERAL jsonb_array_elements_text(s.mentions) AS u(value)
         ),
         read AS (
             UPDATE {member_table} AS m SET last_read_seq = r.seq

@@ -7,21 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from imsite.testing.browser import login_context, open_direct, say
+from imsite.testing.browser import login_context, messages_with, open_chat, open_direct, say
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def open_chat(browser, web_worker, user):
-    context = login_context(browser, base_url=web_worker.url, user=user)
-    page = context.new_page()
-    page.goto("/chat/")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
-    return page
-
-
-def messages_with(page, text):
-    return page.locator('[data-testid="message"]', has_text=text)
 
 
 def test_two_users_chat_live_and_history_survives_a_reload(demo, web_worker, browser):
@@ -157,3 +145,36 @@ def test_signing_out_or_a_new_password_ends_other_tabs_at_once(server_hashers, d
     open_direct(changing, "bob")
     say(changing, "still signed in")
     expect(messages_with(changing, "still signed in")).to_have_attribute("data-status", re.compile("delivered|read"))
+
+
+def test_a_message_sent_while_the_history_loads_is_shown(demo, web_worker, browser):
+    """A send that is acknowledged before the conversation's first page arrives still
+    shows, once, in its place."""
+    alice = open_chat(browser, web_worker, demo["alice"])
+    open_direct(alice, "bob")
+    say(alice, "earlier")
+    expect(messages_with(alice, "earlier")).to_have_attribute("data-status", re.compile("delivered|read"))
+    alice.goto("/chat/")  # the inbox, no conversation open
+    expect(alice.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+
+    # The server answers the history at once (without the message about to be sent); the
+    # page reads the answer only after the message's ack.
+    alice.evaluate(
+        """() => {
+          const fetchNow = window.fetch;
+          window.fetch = async (...args) => {
+            const response = await fetchNow(...args);
+            if (/\\/messages\\/\\?/.test(String(args[0]))) {
+              window.historyAnswered = true;
+              await new Promise((r) => setTimeout(r, 1500));
+            }
+            return response;
+          };
+        }"""
+    )
+    alice.locator('[data-testid="conversation"][data-username="bob"]').click()
+    alice.wait_for_function("window.historyAnswered === true")
+    say(alice, "while loading")
+    expect(messages_with(alice, "while loading")).to_have_count(1)
+    expect(messages_with(alice, "while loading")).to_have_attribute("data-seq", "2")
+    expect(messages_with(alice, "earlier")).to_have_count(1)

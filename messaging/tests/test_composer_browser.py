@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from imsite.testing.browser import login_context, open_direct, say
+from imsite.testing.browser import login_context, messages_with, open_direct, say
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -18,10 +18,6 @@ def open_chat(context):
     page.goto("/chat/")
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
     return page
-
-
-def messages_with(page, text):
-    return page.locator('[data-testid="message"]', has_text=text)
 
 
 def test_each_conversation_keeps_its_draft_across_a_reload_and_a_closed_tab(demo, web_worker, browser):

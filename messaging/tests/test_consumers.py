@@ -119,6 +119,7 @@ async def test_send_acks_after_commit_and_reaches_every_device(demo, connect):
         "client_id": frame["client_id"],
         "edited_at": None,
         "recalled": False,
+        "mentions": [],
     }
     assert (await alice_phone.recv_type("message"))["id"] == ack["id"]
     # The sending connection has its ack and gets no copy.

@@ -8,17 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from imsite.testing.browser import login_context, open_direct, say
+from imsite.testing.browser import login_context, open_chat, open_direct, say
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def open_chat(browser, web_worker, user):
-    context = login_context(browser, base_url=web_worker.url, user=user)
-    page = context.new_page()
-    page.goto("/chat/")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
-    return page
 
 
 def rows(page):

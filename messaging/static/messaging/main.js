@@ -24,9 +24,9 @@ import { gettext } from './i18n.js';
 import { askNotificationPermission, listen } from './incoming.js';
 import { checkIdle, noteVisibility, onUserActivity } from './presence.js';
 import { bindPicker } from './picker.js';
-import { applyFilter, openDirect, renderSidebar } from './sidebar.js';
+import { applyFilter, openDirect } from './sidebar.js';
 import { connect, goOffline, isHelloed, ping, reconnectNow, sendFrame, setConnState, signedOut } from './socket.js';
-import { learnUser, loadLastId, state, upsertConv } from './state.js';
+import { changed, learnUser, loadLastId, state, upsertConv } from './state.js';
 import { ui } from './ui.js';
 
 async function loadInitial() {
@@ -38,7 +38,7 @@ async function loadInitial() {
   for (const c of state.contacts) { learnUser(c); state.contactIds.add(c.id); }
   for (const c of listOf(convs)) upsertConv(c);
   state.loaded = true;
-  renderSidebar();
+  changed(); // the inbox renders, an open New chat dialog fills in
 }
 
 function bindEvents() {

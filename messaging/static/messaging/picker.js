@@ -1,6 +1,7 @@
 /* The "New chat" dialog: pick one of my contacts, open (or start) our direct chat. */
 
 import { avatar, h } from './dom.js';
+import { events } from './events.js';
 import { gettext } from './i18n.js';
 import { presenceDot } from './presence.js';
 import { openDirect } from './sidebar.js';
@@ -9,6 +10,20 @@ import { ui } from './ui.js';
 
 function openPicker() {
   ui.chatFilter.value = '';
+  fillPicker();
+  if (typeof ui.chatDialog.showModal === 'function') ui.chatDialog.showModal();
+  else ui.chatDialog.setAttribute('open', '');
+  ui.chatFilter.focus();
+}
+
+/** The contacts, or a note while the page is still loading them. */
+function fillPicker() {
+  if (!state.loaded) {
+    ui.chatPeople.dataset.loading = 'true';
+    ui.chatPeople.replaceChildren(h('li', { class: 'muted small', text: gettext('Loading…') }));
+    return;
+  }
+  delete ui.chatPeople.dataset.loading;
   const people = [...state.contacts].sort((a, b) => (a.display_name || a.username).localeCompare(b.display_name || b.username));
   ui.chatPeople.replaceChildren(...people.map((p) => {
     const li = h('li', null, h('button', {
@@ -23,10 +38,10 @@ function openPicker() {
     return li;
   }));
   if (!people.length) ui.chatPeople.append(h('li', { class: 'muted small', text: gettext('No contacts yet. Find colleagues on the People page.') }));
-  if (typeof ui.chatDialog.showModal === 'function') ui.chatDialog.showModal();
-  else ui.chatDialog.setAttribute('open', '');
-  ui.chatFilter.focus();
 }
+
+// Opened before the contacts had loaded: fill in when they have.
+events.addEventListener('conversations-changed', () => { if (ui.chatDialog.open && ui.chatPeople.dataset.loading) fillPicker(); });
 
 function closePicker() {
   if (typeof ui.chatDialog.close === 'function') ui.chatDialog.close();

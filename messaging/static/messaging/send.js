@@ -1,7 +1,7 @@
 /* Sending: a message goes into the outbox, shows as sending, leaves over the socket (and
  * to the peer when a data channel is open), and becomes the stored message on its ack. */
 
-import { decorate, nearBottom, promotePending, scrollToBottom, setHistoryTop, showPending } from './conversation.js';
+import { addToView, decorate, nearBottom, promotePending, scrollToBottom, setHistoryTop, showPending } from './conversation.js';
 import { events } from './events.js';
 import { gettext } from './i18n.js';
 import { fillMeta } from './messages.js';
@@ -74,6 +74,7 @@ export function afterOwnStored(msg, full) {
   if (v && v.id === msg.conversation) {
     const pend = v.pending.get(msg.client_id);
     if (pend) promotePending(v, pend, full || msg);
+    else addToView(v, [full || msg], {}); // sent while the history was loading: it joins it
   }
 }
 
