@@ -1,10 +1,13 @@
 /* The composer: text in, a chat message out, and the typing signal; each conversation's
- * draft (drafts.js), and how long the text may be. */
+ * draft (drafts.js), how long the text may be, and the members offered after an `@`
+ * (mentions.js). */
 
 import { MAX_BODY_BYTES } from './config.js';
 import { h, isNarrow } from './dom.js';
 import { Drafts } from './drafts.js';
 import { events } from './events.js';
+import { gettext } from './i18n.js';
+import { insertMention, mentionAt, mentionCandidates } from './mentions.js';
 import { send, takeBackFailed } from './send.js';
 import { sendFrame } from './socket.js';
 import { state } from './state.js';
@@ -95,9 +98,80 @@ function forgetDraft(id) {
   drafts.delete(id);
 }
 
+// @mentions: typing `@` at the start or after a space offers the open conversation's
+// members in a listbox; arrows choose, Enter or Tab picks, Escape closes.
+let mentionBox = null;
+let mention = null; // {start, caret, options, active} while the list is open
+
+function closeMentions() {
+  if (!mentionBox) return;
+  mention = null;
+  mentionBox.hidden = true;
+  mentionBox.replaceChildren();
+  ui.composer.removeAttribute('aria-activedescendant');
+  ui.composer.removeAttribute('aria-controls');
+}
+
+function updateMentions() {
+  const c = ui.composer;
+  const v = state.view;
+  const conv = v && state.convs.get(v.id);
+  const at = conv && c.selectionStart === c.selectionEnd ? mentionAt(c.value, c.selectionStart) : null;
+  const options = at ? mentionCandidates(conv.members, at.query, state.me.id) : [];
+  if (!options.length) { closeMentions(); return; }
+  const was = mention && mention.options[mention.active];
+  const keep = was ? options.findIndex((m) => m.id === was.id) : -1;
+  mention = { start: at.start, caret: c.selectionStart, options, active: Math.max(0, keep) };
+  renderMentions();
+}
+
+function renderMentions() {
+  const items = mention.options.map((m, i) => h('li', {
+    id: `sb-mention-${m.id}`, role: 'option', class: 'mention-option', 'data-testid': 'mention-option',
+    'data-username': m.username, 'aria-selected': i === mention.active ? 'true' : 'false',
+    onmousedown: (e) => { e.preventDefault(); pickMention(i); },
+  }, h('span', { class: 'mention-option-name', text: m.display_name || m.username }),
+  h('span', { class: 'mention-option-username', text: `@${m.username}` })));
+  mentionBox.replaceChildren(...items);
+  mentionBox.hidden = false;
+  ui.composer.setAttribute('aria-controls', mentionBox.id);
+  ui.composer.setAttribute('aria-activedescendant', items[mention.active].id);
+  items[mention.active].scrollIntoView({ block: 'nearest' });
+}
+
+function pickMention(i) {
+  const m = mention && mention.options[i];
+  if (!m) return;
+  const c = ui.composer;
+  const put = insertMention(c.value, mention.start, mention.caret, m.username);
+  closeMentions();
+  c.value = put.text;
+  c.focus({ preventScroll: true });
+  c.setSelectionRange(put.caret, put.caret);
+  onComposerInput();
+}
+
+/** The list's keys, while it is open: true when the key was the list's. */
+function mentionKey(e) {
+  if (!mention || e.isComposing || e.keyCode === 229) return false;
+  const n = mention.options.length;
+  if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+    mention.active = (mention.active + (e.key === 'ArrowDown' ? 1 : n - 1)) % n;
+    renderMentions();
+  } else if ((e.key === 'Enter' && !e.shiftKey) || (e.key === 'Tab' && !e.shiftKey)) {
+    pickMention(mention.active);
+  } else if (e.key === 'Escape') {
+    closeMentions();
+    e.stopPropagation();
+  } else return false;
+  e.preventDefault();
+  return true;
+}
+
 function submitComposer() {
   const v = state.view;
   if (!v) return;
+  closeMentions();
   const text = ui.composer.value;
   if (!text.trim()) return;
   if (showLimit().over) return;
@@ -114,6 +188,7 @@ function onComposerInput() {
   autoGrow();
   showLimit();
   saveDraftSoon();
+  updateMentions();
   const v = state.view;
   if (!v || !ui.composer.value.trim()) return;
   const now = Date.now();
@@ -146,6 +221,7 @@ events.addEventListener('conversation-close', (e) => {
   drafts.set(e.detail.id, ui.composer.value);
 });
 events.addEventListener('conversation-open', (e) => {
+  closeMentions();
   ui.composer.value = drafts.get(e.detail.id);
   autoGrow();
   showLimit();
@@ -162,8 +238,16 @@ export function bindComposer() {
   counter = h('span', { class: 'composer-count', 'data-testid': 'composer-count' });
   counter.hidden = true;
   ui.composer.after(counter);
+  mentionBox = h('ul', { id: 'sb-mention-list', class: 'mention-list', role: 'listbox', 'aria-label': gettext('Mention someone'), 'data-testid': 'mention-list' });
+  mentionBox.hidden = true;
+  ui.form.prepend(mentionBox);
+  ui.composer.setAttribute('aria-autocomplete', 'list');
+  ui.composer.addEventListener('blur', closeMentions);
+  ui.composer.addEventListener('click', updateMentions);
+  ui.composer.addEventListener('keyup', (e) => { if (e.key === 'ArrowLeft' || e.key === 'ArrowRight' || e.key === 'Home' || e.key === 'End') updateMentions(); });
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); submitComposer(); });
   ui.composer.addEventListener('keydown', (e) => {
+    if (mentionKey(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       submitComposer();

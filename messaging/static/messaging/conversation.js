@@ -314,6 +314,7 @@ export function updateMessage(existing, m) {
   if (m.body && JSON.stringify(m.body) !== JSON.stringify(existing.body)) { existing.body = m.body; bodyChanged = true; }
   if (m.recalled !== undefined && !!m.recalled !== !!existing.recalled) { existing.recalled = !!m.recalled; bodyChanged = true; }
   if (m.edited_at && m.edited_at !== existing.edited_at) existing.edited_at = m.edited_at;
+  if (Array.isArray(m.mentions) && String(m.mentions) !== String(existing.mentions || [])) { existing.mentions = m.mentions; bodyChanged = true; }
   if (bodyChanged) fillBody(existing);
   fillMeta(existing);
 }

@@ -4,6 +4,7 @@
 import { addToView, checkGap, markRead, openConversation, showTyping, updateMessage } from './conversation.js';
 import { pageActive } from './dom.js';
 import { fill, gettext } from './i18n.js';
+import { mentionsMe } from './mentions.js';
 import { fillMeta } from './messages.js';
 import { followAgain, myPresence, onPresence, onPresenceSubscribed } from './presence.js';
 import { afterOwnStored, onAck, onSendError } from './send.js';
@@ -61,7 +62,10 @@ function onMessage(f) {
       conv.last_read_seq = Math.max(conv.last_read_seq, m.seq);
       conv.unread = Math.max(0, conv.last_seq - conv.last_read_seq);
     } else if (m.seq > conv.last_read_seq) {
-      if (!(isOpen && !v.loading && pageActive())) conv.unread += 1; // else markRead() follows
+      if (!(isOpen && !v.loading && pageActive())) {
+        conv.unread += 1; // else markRead() follows
+        if (mentionsMe(m, state.me.id)) conv.mentions = (conv.mentions || 0) + 1;
+      }
       notify(m, conv);
     }
   }
@@ -140,7 +144,8 @@ export function askNotificationPermission() {
 function notify(m, conv) {
   if (document.visibilityState !== 'hidden') return;
   if (!('Notification' in window) || Notification.permission !== 'granted') return;
-  if (m.sender === state.me.id || (conv && conv.muted)) return;
+  // A muted conversation notifies of nothing but a message that mentions me.
+  if (m.sender === state.me.id || (conv && conv.muted && !mentionsMe(m, state.me.id))) return;
   if (Date.now() - parseDate(m.created_at).getTime() > 10 * 60 * 1000) return; // old news from a resync
   const name = userName(m.sender);
   const title = conv && conv.kind !== 'direct' ? fill(gettext('{name} in {conversation}'), { name, conversation: convTitle(conv) }) : name;

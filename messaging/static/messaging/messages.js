@@ -3,6 +3,7 @@
 import { avatar, h } from './dom.js';
 import { emit } from './events.js';
 import { gettext, LANG } from './i18n.js';
+import { mentionsMe } from './mentions.js';
 import { mayRetry } from './outbox.js';
 import { render } from './renderers.js';
 import { othersReadUpTo, state, userName } from './state.js';
@@ -64,6 +65,7 @@ export function fillBody(msg) {
   msg.refs.body.replaceChildren(render(msg));
   msg.el.dataset.app = msg.app;
   msg.el.classList.toggle('msg-is-card', !msg.recalled && msg.app !== 'chat');
+  msg.el.classList.toggle('msg-mentions-me', !msg.recalled && mentionsMe(msg, state.me.id));
 }
 
 function statusOf(msg) {

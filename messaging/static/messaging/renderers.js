@@ -4,6 +4,7 @@
 import { h } from './dom.js';
 import { gettext, fill } from './i18n.js';
 import { render as renderMarkup } from './markup.js';
+import { splitMentions } from './mentions.js';
 import { state } from './state.js';
 import { MAX_TEXT_CHARS } from './text.js';
 
@@ -40,6 +41,7 @@ export function publicMessage(msg) {
     id: msg.id, conversation: msg.conversation, seq: msg.seq, sender: msg.sender, app: msg.app,
     body: msg.body, created_at: msg.created_at, client_id: msg.client_id, edited_at: msg.edited_at,
     recalled: !!msg.recalled, own: msg.sender === state.me.id, transport: 'relay',
+    mentions: Array.isArray(msg.mentions) ? msg.mentions : [],
   };
 }
 
@@ -80,7 +82,28 @@ export function render(msg) {
   return fallbackRenderer(msg.body || {}, pub);
 }
 
-function chatRenderer(body) {
+/** `@username` of the conversation's members marked in rendered text (not in code or
+ * links): `mention`, and `mention-me` for mine. Done on the rendered page, so the HTML
+ * stays the server's (and markup.js's) byte for byte. */
+function markMentions(root, conversationId) {
+  const conv = state.convs.get(conversationId);
+  const names = new Set((conv && conv.members || []).map((m) => m.username).filter(Boolean));
+  if (!names.size || !root.textContent.includes('@')) return;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => (n.nodeValue.includes('@') && !n.parentElement.closest('code, pre, a') ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT),
+  });
+  const found = [];
+  while (walker.nextNode()) found.push(walker.currentNode);
+  for (const node of found) {
+    const parts = splitMentions(node.nodeValue, names);
+    if (!parts.some((p) => typeof p !== 'string')) continue;
+    node.replaceWith(...parts.map((p) => (typeof p === 'string' ? p : h('span', {
+      class: 'mention' + (p.mention === state.me.username ? ' mention-me' : ''), 'data-testid': 'mention', text: p.text,
+    }))));
+  }
+}
+
+function chatRenderer(body, message) {
   const div = h('div', { class: 'msg-text' });
   if (body && typeof body.html === 'string' && body.html.trim()) {
     // Sanitised by the server, or for a peer's copy made here from its text (chatFromPeer).
@@ -93,6 +116,7 @@ function chatRenderer(body) {
     div.classList.add('msg-plain');
     div.textContent = body && typeof body.text === 'string' ? body.text : '';
   }
+  if (message) markMentions(div, message.conversation);
   return div;
 }
 

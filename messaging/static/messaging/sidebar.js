@@ -34,6 +34,14 @@ function unreadBadge(n, quiet) {
   return b;
 }
 
+function mentionBadge(n) {
+  n = Number(n) || 0;
+  const label = gettext('You are mentioned');
+  const b = h('span', { class: 'badge badge-mention', 'data-testid': 'mention-badge', title: label, 'aria-label': label, 'data-count': String(n), text: '@' });
+  b.hidden = n <= 0;
+  return b;
+}
+
 export function renderSidebar() {
   followPresence();
   renderConversations();
@@ -99,6 +107,7 @@ function renderConversations() {
       h('span', { class: 'chat-item-flags' },
         c.pinned ? icon(PIN_ICON, gettext('Pinned'), 'chat-flag chat-flag-pin') : null,
         c.muted ? icon(MUTE_ICON, gettext('Muted'), 'chat-flag chat-flag-mute') : null,
+        mentionBadge(c.mentions),
         unreadBadge(c.unread, c.muted))));
     btn.dataset.search = (convTitle(c) + ' ' + (c.members || []).map((m) => `${m.display_name} ${m.username}`).join(' ')).toLowerCase();
     return h('li', { class: 'chat-row' }, btn, conversationMenu(c));

@@ -29,7 +29,11 @@ export const openId = () => (state.view ? state.view.id : null);
 
 /** Conversations, unread counts or read positions changed: the sidebar renders again
  * (once, after whatever else this turn changes). */
-export function changed() { emit('conversations-changed'); }
+export function changed() {
+  // Reading clears the mentions it passes: at most as many as are unread.
+  for (const c of state.convs.values()) c.mentions = Math.min(Math.max(0, Number(c.mentions) || 0), c.unread || 0);
+  emit('conversations-changed');
+}
 
 const lastIdKey = () => `switchboard:last-message-id:${state.me.id}`;
 export function loadLastId() {
@@ -105,11 +109,12 @@ export function upsertConv(c) {
   let conv = c;
   if (old) {
     if ((old.last_seq || 0) > (c.last_seq || 0)) {
-      conv = Object.assign({}, c, { last_seq: old.last_seq, last_message: old.last_message, unread: old.unread });
+      conv = Object.assign({}, c, { last_seq: old.last_seq, last_message: old.last_message, unread: old.unread, mentions: old.mentions });
     }
     conv = Object.assign(old, conv);
   }
   conv.unread = Math.max(0, Number(conv.unread) || 0);
+  conv.mentions = Math.min(Math.max(0, Number(conv.mentions) || 0), conv.unread);
   conv.last_seq = Number(conv.last_seq) || 0;
   conv.last_read_seq = Number(conv.last_read_seq) || 0;
   state.convs.set(conv.id, conv);

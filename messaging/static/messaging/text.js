@@ -11,6 +11,7 @@ export function normaliseMessage(m) {
     id: Number(m.id), conversation: Number(m.conversation), seq: Number(m.seq), sender: Number(m.sender),
     app: m.app || 'chat', body: m.body || {}, created_at: m.created_at, client_id: m.client_id || null,
     edited_at: m.edited_at || null, recalled: !!m.recalled,
+    mentions: Array.isArray(m.mentions) ? m.mentions.map(Number).filter(Number.isInteger) : [],
   };
 }
 
