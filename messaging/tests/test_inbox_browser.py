@@ -77,3 +77,29 @@ def test_message_on_the_people_page_opens_the_direct_chat(demo, web_worker, brow
     expect(page).to_have_url(re.compile(r"/chat/#conversation-\d+$"))
     say(page, "found you on the People page")
     expect(row(page, "bob")).to_be_visible()
+
+
+def test_a_new_conversation_counts_every_message_that_arrives_while_it_is_fetched(demo, web_worker, browser):
+    """The first messages of a conversation the page did not know: it fetches the
+    conversation once, and what arrives meanwhile still counts."""
+    dave = open_chat(browser, web_worker, demo["dave"])
+    # Dave's page reads the conversation's answer a second after the server gave it.
+    dave.evaluate(
+        """() => {
+          const fetchNow = window.fetch;
+          window.fetch = async (...args) => {
+            const response = await fetchNow(...args);
+            if (/\\/conversations\\/\\d+\\/$/.test(String(args[0]))) await new Promise((r) => setTimeout(r, 1000));
+            return response;
+          };
+        }"""
+    )
+    lead = open_chat(browser, web_worker, demo["mkt_lead"])
+    open_direct(lead, "dave")
+    say(lead, "quick 0")
+    expect(lead.locator('[data-testid="message"]', has_text="quick 0")).to_have_attribute("data-seq", "1")
+    lead.wait_for_timeout(300)  # the server has answered dave's page by now
+    for n in (1, 2):
+        say(lead, f"quick {n}")
+    expect(row(dave, "mkt_lead").get_by_test_id("unread")).to_have_text("3")
+    expect(row(dave, "mkt_lead").get_by_test_id("preview")).to_have_text("quick 2")

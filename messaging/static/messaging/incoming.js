@@ -46,7 +46,12 @@ function onMessage(f) {
   const conv = state.convs.get(m.conversation);
   if (!conv) {
     // A conversation this page does not know yet (a new group, a first direct message).
-    fetchConversation(m.conversation).then((c) => { if (c && !own) notify(m, c); });
+    // Messages that come while it is fetched were stored after the answer, or in it:
+    // each is taken again once the conversation is known, and counts only if newer.
+    fetchConversation(m.conversation).then((c) => {
+      if (c && m.seq > c.last_seq) onMessage(f);
+      else if (c && !own) notify(m, c);
+    });
     return;
   }
   const isNew = m.seq > conv.last_seq;
