@@ -16,9 +16,7 @@ other.
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import quote, urljoin
 
 from django import template
@@ -32,21 +30,10 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 
-def own_app_labels() -> set[str]:
-    """The installed apps of this project (in its folder, not in the virtualenv)."""
-    base = Path(settings.BASE_DIR).resolve()
-    environment = Path(sys.prefix).resolve()
-    labels = set()
-    for config in apps.get_app_configs():
-        path = Path(config.path).resolve()
-        if path.is_relative_to(base) and not path.is_relative_to(environment):
-            labels.add(config.label)
-    return labels
-
-
 def module_paths() -> list[str]:
-    """The static paths of the project's own scripts, ``<app label>/….js``."""
-    labels = own_app_labels()
+    """The static paths of the project's own scripts, ``<app label>/….js`` for the apps in
+    SWITCHBOARD_APPS."""
+    labels = {apps.get_app_config(name.rsplit(".", 1)[-1]).label for name in settings.SWITCHBOARD_APPS}
     paths = set()
     for finder in finders.get_finders():
         for path, _storage in finder.list(["*.min.js"]):

@@ -35,7 +35,7 @@ async function loadInitial() {
     api('GET', '/api/v1/conversations/'),
   ]);
   state.contacts = listOf(contacts);
-  for (const c of state.contacts) { learnUser(c); state.contactIds.add(c.id); }
+  for (const c of state.contacts) learnUser(c);
   for (const c of listOf(convs)) upsertConv(c);
   state.loaded = true;
   changed(); // the inbox renders, an open New chat dialog fills in

@@ -10,7 +10,6 @@ export const state = {
   me: pageUser,
   users: new Map(),          // id -> {id, username, display_name}
   contacts: [],              // cards from /api/v1/contacts/
-  contactIds: new Set(),
   convs: new Map(),          // id -> conversation
   directByUser: new Map(),   // other user id -> direct conversation id
   presence: new Map(),       // user id -> online | away | offline
