@@ -37,6 +37,10 @@ class FileHandler(AppHandler):
     # The message and its upload must agree; an edit could only break that.
     editable = False
 
+    def quote_text(self, body: dict[str, Any]) -> str:
+        name = body.get("name")
+        return name if isinstance(name, str) else ""
+
     def chat_config(self) -> dict[str, Any]:
         return {
             "max_bytes": settings.FILE_MAX_BYTES,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models import Message
+from .registry import quote_text
 
 # Field types: a Python type, or NULLABLE(...) for "this or null".
 
@@ -28,13 +29,14 @@ SHAPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {
             "id": int, "conversation": int, "seq": int, "sender": int, "app": str, "body": dict,
             "created_at": str, "client_id": NULLABLE(str), "edited_at": NULLABLE(str), "recalled": bool,
-            "mentions": list,
+            "mentions": list, "reply_to": NULLABLE(dict), "forwarded": bool, "reactions": list,
         },
         {},
     ),
     "message_update": (
         {"id": int, "conversation": int, "seq": int, "body": dict, "edited_at": NULLABLE(str), "recalled": bool},
-        {},
+        # A change of reactions: the counts now, and whose reaction changed.
+        {"reactions": list, "reaction": dict},
     ),
     "receipt": ({"conversation": int, "user": int, "seq": int}, {}),
     "presence": ({"user": int, "status": str}, {}),
@@ -47,6 +49,12 @@ SHAPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "conversation_update": ({"conversation": int, "muted": bool, "pinned": bool}, {}),
 }
 HELLO_USER = {"id": int, "username": str, "display_name": str}
+REPLY = {"id": int, "seq": int, "sender": int, "app": str, "quote": str, "recalled": bool}
+REACTION = {"emoji": str, "count": int, "me": bool}
+REACTION_COUNT = {"emoji": str, "count": int}
+REACTION_CHANGE = {"user": int, "emoji": str, "on": bool}
+# How much of the message answered a reply quotes.
+QUOTE_CHARS = 100
 PRESENCE_STATUSES = ("online", "away", "offline")
 
 
@@ -68,14 +76,28 @@ def check_frame(frame: Any) -> None:
             raise ValueError(f"{frame['type']}.{name} is {type(value).__name__}: {frame!r:.200}")
     if frame["type"] == "hello":
         check_fields(frame["user"], HELLO_USER, "hello.user")
-    if frame["type"] == "message" and not all(type(i) is int for i in frame["mentions"]):
-        raise ValueError(f"message.mentions is not a list of ids: {frame!r:.200}")
+    if frame["type"] == "message":
+        if not all(type(i) is int for i in frame["mentions"]):
+            raise ValueError(f"message.mentions is not a list of ids: {frame!r:.200}")
+        if frame["reply_to"] is not None:
+            check_fields(frame["reply_to"], REPLY, "message.reply_to")
+        for reaction in frame["reactions"]:
+            check_fields(reaction, REACTION, "message.reactions[]")
+    if frame["type"] == "message_update":
+        for reaction in frame.get("reactions", ()):
+            check_fields(reaction, REACTION_COUNT, "message_update.reactions[]")
+        if "reaction" in frame:
+            check_fields(frame["reaction"], REACTION_CHANGE, "message_update.reaction")
     if frame["type"] == "presence" and frame["status"] not in PRESENCE_STATUSES:
         raise ValueError(f"presence status {frame['status']!r}")
 
 
 def check_fields(value: dict, shape: dict[str, type], where: str) -> None:
-    if set(value) != set(shape) or not all(isinstance(value[k], t) for k, t in shape.items()):
+    if (
+        not isinstance(value, dict)
+        or set(value) != set(shape)
+        or not all(isinstance(value[k], t) and (t is bool) == (type(value[k]) is bool) for k, t in shape.items())
+    ):
         raise ValueError(f"{where} is not {shape}: {value!r:.200}")
 
 
@@ -97,6 +119,9 @@ def hello_frame(*, user, server: str, last_message_id: int) -> dict[str, Any]:
 
 
 def message_frame(message: Message) -> dict[str, Any]:
+    """A message as every member sees it. The message it answers must be loaded with it
+    (``select_related("reply_to")``, or set on it) where it has one, and its reactions
+    as the reader sees them are those a selector put in ``reactions_seen`` (none else)."""
     return {
         "type": "message",
         "id": message.id,
@@ -110,15 +135,44 @@ def message_frame(message: Message) -> dict[str, Any]:
         "edited_at": iso(message.edited_at),
         "recalled": message.recalled_at is not None,
         "mentions": list(message.mentions or ()),
+        "reply_to": reply_quote(message.reply_to) if message.reply_to_id is not None else None,
+        "forwarded": message.forwarded,
+        "reactions": list(getattr(message, "reactions_seen", ())),
     }
 
 
-def message_update_frame(message: Message) -> dict[str, Any]:
-    frame = message_frame(message)
-    return {"type": "message_update", **{key: frame[key] for key in _UPDATE_FIELDS}}
+def reply_quote(original: Message) -> dict[str, Any]:
+    """What a reply carries of the message it answers: a short plain-text quote (none of a
+    recalled message), and where to jump to."""
+    text = "" if original.recalled_at is not None else quote_text(original)
+    text = " ".join(text.split())
+    return {
+        "id": original.pk,
+        "seq": original.seq,
+        "sender": original.sender_id,
+        "app": original.app,
+        "quote": text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…",
+        "recalled": original.recalled_at is not None,
+    }
 
 
-_UPDATE_FIELDS = ("id", "conversation", "seq", "body", "edited_at", "recalled")
+def message_update_frame(message: Message, *, reactions: list | None = None, reaction: dict | None = None) -> dict[str, Any]:
+    """A message changed: edited, recalled, or its reactions (their counts, and whose
+    changed: each reader keeps its own ``me``)."""
+    frame = {
+        "type": "message_update",
+        "id": message.id,
+        "conversation": message.conversation_id,
+        "seq": message.seq,
+        "body": message.body,
+        "edited_at": iso(message.edited_at),
+        "recalled": message.recalled_at is not None,
+    }
+    if reactions is not None:
+        frame["reactions"] = reactions
+    if reaction is not None:
+        frame["reaction"] = reaction
+    return frame
 
 
 def ack_frame(message: Message) -> dict[str, Any]:

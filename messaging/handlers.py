@@ -73,6 +73,7 @@ def _plain(html: str) -> str:
 
 class ChatHandler(AppHandler):
     app = "chat"
+    forwardable = True
 
     def clean(self, body: dict[str, Any], *, sender, conversation) -> dict[str, Any]:
         text = body.get("text")
@@ -89,6 +90,9 @@ class ChatHandler(AppHandler):
     def mention_text(self, body: dict[str, Any]) -> str:
         text = body.get("text")
         return text if isinstance(text, str) else ""
+
+    def quote_text(self, body: dict[str, Any]) -> str:
+        return self.preview_text(body)
 
     def preview_text(self, body: dict[str, Any]) -> str:
         """The text as the reader sees it, without its Markdown."""

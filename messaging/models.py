@@ -111,6 +111,13 @@ class Message(models.Model):
     # The ids of the members the message mentions (``@username``, ``@all``), parsed by
     # the server when it is stored (``messaging.mentions``); each also a MessageMention.
     mentions = models.JSONField(_("mentions"), default=list, blank=True)
+    # The message of the same conversation this one answers (its quote travels with it).
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("reply to")
+    )
+    # A copy of a message from another conversation (``forward``): marked, not linked to
+    # where it came from, which its new readers may not see.
+    forwarded = models.BooleanField(_("forwarded"), default=False)
 
     class Meta:
         verbose_name = _("message")
@@ -144,6 +151,29 @@ class MessageMention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in #{self.message_id}"
+
+
+class MessageReaction(models.Model):
+    """One person's reaction to a message: one of the emoji of :data:`EMOJI`."""
+
+    #: The reactions there are: a fixed, small set (docs/protocol.md), so that a message
+    #: carries at most this many counts, and each one is an emoji every client draws.
+    EMOJI = ("👍", "❤️", "😂", "🎉", "🙏", "👀", "✅", "😮", "😢", "🔥", "💯", "👏")
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reaction_rows", verbose_name=_("message"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    emoji = models.CharField(_("emoji"), max_length=16)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [models.UniqueConstraint(fields=["message", "emoji", "user"], name="message_reaction_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on #{self.message_id}"
 
 
 class Connection(models.Model):

@@ -74,6 +74,9 @@ class AppHandler:
     client_sendable: bool = True
     #: Whether a sender may edit such a message afterwards.
     editable: bool = True
+    #: Whether a member may forward a copy of such a message to another conversation
+    #: (``forward``): only where the body stands on its own there.
+    forwardable: bool = False
 
     def clean(self, body: dict[str, Any], *, sender: User, conversation: Conversation) -> dict[str, Any]:
         return body
@@ -86,6 +89,12 @@ class AppHandler:
         notification), in the reader's language: by default the body's title, summary,
         text or name, after the app's name."""
         return default_preview(self.app, body)
+
+    def quote_text(self, body: dict[str, Any]) -> str:
+        """What a reply quotes of a message of this app: plain text in no one language
+        (a reply's quote goes to every member alike); by default none, and the reader's
+        client names the app instead."""
+        return ""
 
     def mention_text(self, body: dict[str, Any]) -> str:
         """The text of a message of this app in which ``@username`` mentions someone
@@ -131,6 +140,11 @@ def default_preview(app: str, body: dict[str, Any]) -> str:
         if isinstance(value, str) and value.strip():
             return f"[{app}] {value.strip()}"
     return _("“%(app)s” message") % {"app": app}
+
+
+def quote_text(message: Message) -> str:
+    body = message.body if isinstance(message.body, dict) else {}
+    return app_handlers.get(message.app).quote_text(body) if message.app in app_handlers else ""
 
 
 def message_preview(message: Message) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Case, Count, F, IntegerField, Max, Min, OuterRef, Prefetch, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,7 @@ from accounts.models import User
 from core.errors import ApplicationError, require_number
 
 from .frames import message_frame
-from .models import Conversation, ConversationMember, Message, MessageMention
+from .models import Conversation, ConversationMember, Message, MessageMention, MessageReaction
 
 # Messages a replay reads and sends in one turn (messaging.socket.replay).
 SYNC_BATCH = 100
@@ -76,7 +76,7 @@ def conversation_list_for_user(*, user: User, conversation_id: int | None = None
     if conversation_id is not None:
         memberships = memberships.filter(conversation_id=conversation_id)
     memberships = list(memberships)
-    last_messages = Message.objects.in_bulk([m.last_message_id for m in memberships if m.last_message_id])
+    last_messages = Message.objects.select_related("reply_to").in_bulk([m.last_message_id for m in memberships if m.last_message_id])
     result = []
     for membership in memberships:
         conversation = membership.conversation
@@ -125,21 +125,59 @@ def message_list_for_conversation(
 ) -> tuple[list[Message], bool]:
     """A page of history in seq order, and whether there is more in the paging direction."""
     conversation = conversation_access(user=user, conversation_id=conversation_id)
-    messages = Message.objects.filter(conversation=conversation)
+    messages = Message.objects.filter(conversation=conversation).select_related("reply_to")
     if after is not None:
         page = list(messages.filter(seq__gt=after).order_by("seq")[: limit + 1])
-        return page[:limit], len(page) > limit
+        return reactions_attach(page[:limit], user=user), len(page) > limit
     if before is not None:
         messages = messages.filter(seq__lt=before)
     page = list(messages.order_by("-seq")[: limit + 1])
-    return list(reversed(page[:limit])), len(page) > limit
+    return reactions_attach(list(reversed(page[:limit])), user=user), len(page) > limit
+
+
+def reactions_attach(messages: list[Message], *, user: User) -> list[Message]:
+    """Put on each message its reactions as ``user`` sees them (``reactions_seen``: each
+    emoji, how many, and whether ``user`` is among them), in the order they were first
+    given: one query for the lot."""
+    ids = [m.pk for m in messages if m.recalled_at is None]
+    seen: dict[int, list[dict]] = {}
+    if ids:
+        rows = (
+            MessageReaction.objects.filter(message_id__in=ids)
+            .values("message_id", "emoji")
+            .annotate(count=Count("*"), mine=Max(Case(When(user=user, then=Value(1)), default=Value(0))), first=Min("id"))
+            .order_by("message_id", "first")
+        )
+        for row in rows:
+            seen.setdefault(row["message_id"], []).append(
+                {"emoji": row["emoji"], "count": row["count"], "me": bool(row["mine"])}
+            )
+    for message in messages:
+        message.reactions_seen = seen.get(message.pk, [])
+    return messages
+
+
+def reaction_counts(message_id: int) -> list[dict]:
+    """A message's reactions for everyone: each emoji and how many, in the order first given."""
+    rows = (
+        MessageReaction.objects.filter(message_id=message_id)
+        .values("emoji")
+        .annotate(count=Count("*"), first=Min("id"))
+        .order_by("first")
+    )
+    return [{"emoji": row["emoji"], "count": row["count"]} for row in rows]
 
 
 def message_frames_after(*, user: User, after_id: int, limit: int = SYNC_BATCH) -> list[tuple[int, str]]:
     """What a reconnecting client missed: messages after an id in my conversations, oldest
     first, as ``(id, frame text)``: serialised here, in the database thread, so that a
     replay costs the event loop only its sends."""
-    messages = Message.objects.filter(id__gt=after_id, conversation__memberships__user=user).order_by("id")[:limit]
+    messages = list(
+        Message.objects.filter(id__gt=after_id, conversation__memberships__user=user)
+        .select_related("reply_to")
+        .order_by("id")[:limit]
+    )
+    reactions_attach(messages, user=user)
     return [(message.pk, json.dumps(message_frame(message), separators=(",", ":"))) for message in messages]
 
 

@@ -27,10 +27,16 @@ from .frames import (
     signal_frame,
     typing_frame,
 )
-from .models import Connection, Conversation, ConversationMember, Message, MessageMention
+from .models import Connection, Conversation, ConversationMember, Message, MessageMention, MessageReaction
 from .realtime.publish import event, publish_on_commit
 from .registry import app_handlers
-from .selectors import conversation_access, conversation_member_ids, last_message_id_for_user
+from .selectors import (
+    conversation_access,
+    conversation_member_ids,
+    last_message_id_for_user,
+    reaction_counts,
+    reactions_attach,
+)
 from .send.checks import Target, check_body, target_resolve
 
 def _user_get_active(user_id: Any) -> User:
@@ -141,6 +147,8 @@ def message_edit(*, user: User, message_id: Any, body: Any) -> Message:
     handler = app_handlers.get(message.app)
     if not handler.editable:
         raise ApplicationError(_("This kind of message cannot be edited."), code="not_permitted")
+    # Changing what others read is writing to them: only where a send would be accepted.
+    target_resolve(Target(user, message.conversation_id, None, message.app))
     message.body = handler.clean(check_body(body), sender=user, conversation=message.conversation)
     message.edited_at = timezone.now()
     message.save(update_fields=["body", "edited_at"])
@@ -161,10 +169,54 @@ def message_recall(*, user: User, message_id: Any) -> Message:
     message.mentions = []
     message.save(update_fields=["body", "recalled_at", "mentions"])
     MessageMention.objects.filter(message=message).delete()
+    # Nor do reactions stay on what is gone.
+    reactions = [] if MessageReaction.objects.filter(message=message).delete()[0] else None
     publish_on_commit(
-        conversation_member_ids(message.conversation_id), event("message.update", message_update_frame(message))
+        conversation_member_ids(message.conversation_id),
+        event("message.update", message_update_frame(message, reactions=reactions)),
     )
     return message
+
+
+def message_react(*, user: User, message_id: Any, emoji: Any, on: Any) -> list[dict]:
+    """Give (``on``) or take back a reaction to a message of a conversation where ``user``
+    may write; every member hears the new counts and whose reaction changed
+    (``message_update``), the reacting connection too (its answer). Returns the
+    message's reactions as ``user`` sees them."""
+    require_number(message_id, "message")
+    if emoji not in MessageReaction.EMOJI:
+        raise ApplicationError(
+            _("emoji must be one of %(emoji)s.") % {"emoji": " ".join(MessageReaction.EMOJI)}, code="invalid"
+        )
+    if not isinstance(on, bool):
+        raise ApplicationError(_("on must be true or false."), code="invalid")
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None:
+        raise ApplicationError(_("No such message."), code="not_found")
+    try:
+        # A member, and where a chat message from them would be accepted.
+        target_resolve(Target(user, message.conversation_id, None, "chat"))
+    except ApplicationError as error:
+        if error.code == "not_found":
+            raise ApplicationError(_("No such message."), code="not_found") from None
+        raise
+    if message.recalled_at is not None:
+        raise ApplicationError(_("This message was recalled."), code="conflict")
+    with transaction.atomic():
+        if on:
+            _reaction, changed = MessageReaction.objects.get_or_create(message=message, user=user, emoji=emoji)
+        else:
+            changed = MessageReaction.objects.filter(message=message, user=user, emoji=emoji).delete()[0] > 0
+        if changed:
+            frame = message_update_frame(
+                message,
+                reactions=reaction_counts(message.pk),
+                reaction={"user": user.pk, "emoji": emoji, "on": on},
+            )
+            publish_on_commit(
+                conversation_member_ids(message.conversation_id), event("message.update", frame)
+            )
+    return reactions_attach([message], user=user)[0].reactions_seen
 
 
 # --- reading, typing, signalling ------------------------------------------------------------

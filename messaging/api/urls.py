@@ -17,5 +17,6 @@ urlpatterns = [
     path("messages/", views.MessageSendApi.as_view(), name="api-messages"),
     path("messages/<int:message_id>/", views.MessageDetailApi.as_view(), name="api-message"),
     path("messages/<int:message_id>/recall/", views.MessageRecallApi.as_view(), name="api-message-recall"),
+    path("messages/<int:message_id>/react/", views.MessageReactApi.as_view(), name="api-message-react"),
     path("transport/p2p-bytes/", views.P2PBytesReportApi.as_view(), name="api-p2p-bytes"),
 ]

@@ -10,6 +10,24 @@ from messaging.api.throttling import P2PReportThrottle
 from messaging.socket.ratelimit import MessageSendThrottle
 
 
+class ReplySerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ReplyQuote"
+
+    id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    sender = serializers.IntegerField()
+    app = serializers.CharField()
+    quote = serializers.CharField(help_text="Up to 100 characters of plain text; empty for a recalled message.")
+    recalled = serializers.BooleanField()
+
+
+class ReactionSerializer(serializers.Serializer):
+    emoji = serializers.CharField()
+    count = serializers.IntegerField()
+    me = serializers.BooleanField(help_text="Whether I gave this reaction.")
+
+
 class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     conversation = serializers.IntegerField()
@@ -22,6 +40,9 @@ class MessageSerializer(serializers.Serializer):
     edited_at = serializers.DateTimeField(allow_null=True)
     recalled = serializers.BooleanField()
     mentions = serializers.ListField(child=serializers.IntegerField(), help_text="The ids of the members it mentions.")
+    reply_to = ReplySerializer(allow_null=True, help_text="The message it answers, with a short quote.")
+    forwarded = serializers.BooleanField(help_text="A copy of a message forwarded from another conversation.")
+    reactions = ReactionSerializer(many=True)
 
     def to_representation(self, instance):
         frame = message_frame(instance)
@@ -159,7 +180,9 @@ class MessageSendApi(APIView):
         conversation = serializers.IntegerField(required=False)
         to = serializers.IntegerField(required=False)
         app = serializers.CharField(max_length=32, default="chat")
-        body = serializers.JSONField()
+        body = serializers.JSONField(required=False, help_text="Required unless the message is a forward.")
+        reply_to = serializers.IntegerField(required=False, help_text="A message of the same conversation it answers.")
+        forward = serializers.IntegerField(required=False, help_text="A message to send a copy of, instead of a body.")
 
     @extend_schema(request=InputSerializer, responses={201: AckSerializer, 200: AckSerializer})
     def post(self, request):
@@ -171,7 +194,9 @@ class MessageSendApi(APIView):
             conversation_id=data.validated_data.get("conversation"),
             to_user_id=data.validated_data.get("to"),
             app=data.validated_data["app"],
-            body=data.validated_data["body"],
+            body=data.validated_data.get("body"),
+            reply_to=data.validated_data.get("reply_to"),
+            forward=data.validated_data.get("forward"),
         )
         ack = ack_frame(result.message)
         ack.pop("type")
@@ -179,6 +204,8 @@ class MessageSendApi(APIView):
 
 
 class MessageDetailApi(APIView):
+    throttle_classes = [MessageSendThrottle]
+
     class InputSerializer(serializers.Serializer):
         class Meta:
             ref_name = "MessageEdit"
@@ -190,14 +217,45 @@ class MessageDetailApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.message_edit(user=request.user, message_id=message_id, body=data.validated_data["body"])
-        return Response(MessageSerializer(message).data)
+        return Response(MessageSerializer(selectors.reactions_attach([message], user=request.user)[0]).data)
 
 
 class MessageRecallApi(APIView):
+    throttle_classes = [MessageSendThrottle]
+
     @extend_schema(request=None, responses={200: MessageSerializer})
     def post(self, request, message_id: int):
         message = services.message_recall(user=request.user, message_id=message_id)
         return Response(MessageSerializer(message).data)
+
+
+class MessageReactApi(APIView):
+    """Give or take back a reaction (the ``react`` frame's twin)."""
+
+    throttle_classes = [MessageSendThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageReact"
+
+        emoji = serializers.CharField(max_length=16, help_text="One of the reactions of docs/protocol.md.")
+        on = serializers.BooleanField(help_text="true gives the reaction, false takes it back.")
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageReactions"
+
+        message = serializers.IntegerField()
+        reactions = ReactionSerializer(many=True)
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request, message_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reactions = services.message_react(
+            user=request.user, message_id=message_id, emoji=data.validated_data["emoji"], on=data.validated_data["on"]
+        )
+        return Response({"message": message_id, "reactions": reactions})
 
 
 class ConversationReadApi(APIView):

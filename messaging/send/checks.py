@@ -45,6 +45,11 @@ class SendRequest:
     #: False for an app's own services, which may send messages that clients may not
     #: (approval cards, say).
     from_client: bool = True
+    #: The id of a message of the same conversation that this one answers.
+    reply_to: Any = None
+    #: The id of a message (of a conversation the sender is in) to send a copy of, in
+    #: place of a body.
+    forward: Any = None
 
 
 @dataclass
@@ -56,6 +61,7 @@ class Send:
     client_id: str
     body: dict[str, Any]
     handler: Any
+    app: str = "chat"
     conversation: Conversation | None = None
     audience: list[int] = field(default_factory=list)
     #: The ids of the members the message mentions (``mentions``), once checked.
@@ -63,6 +69,10 @@ class Send:
     #: Once stored: the message, and whether this send stored it (or found it stored).
     message: Message | None = None
     created: bool = True
+    #: The message this one answers (``reply_to``), once checked.
+    reply: Message | None = None
+    #: A copy of another message (``forward``).
+    forwarded: bool = False
 
 
 @dataclass
@@ -103,6 +113,14 @@ def check_body(body: Any) -> dict[str, Any]:
 def send_checked(index: int, request: SendRequest) -> Send:
     """The request's own checks, which need no query."""
     client_id = require_client_id(request.client_id)
+    if request.reply_to is not None:
+        require_number(request.reply_to, "reply_to")
+    if request.forward is not None:
+        require_number(request.forward, "forward")
+        if request.body is not None:
+            raise ApplicationError(_("A forward carries no body of its own."), code="invalid")
+        # The body and the app are the original's (originals_resolve).
+        return Send(index=index, request=request, client_id=client_id, body={}, handler=None, forwarded=True)
     body = check_body(request.body)
     if not isinstance(request.app, str):
         raise ApplicationError(_("app must be a string."), code="invalid")
@@ -112,7 +130,54 @@ def send_checked(index: int, request: SendRequest) -> Send:
             _("Messages of %(app)r are sent by the application itself.") % {"app": request.app},
             code="not_permitted",
         )
-    return Send(index=index, request=request, client_id=client_id, body=body, handler=handler)
+    return Send(index=index, request=request, client_id=client_id, body=body, handler=handler, app=request.app)
+
+
+def originals_resolve(sends: list[Send]) -> dict[int, ApplicationError]:
+    """The messages that sends answer (``reply_to``) or forward, read in one query (none
+    where no send names one); what refuses a send, by its index.
+
+    A forward's original must be in a conversation the sender is a member of, not
+    recalled, and of an app whose messages may be forwarded: the send takes its app and
+    body (cleaned again by its app, as any body is, for its new conversation). A reply's
+    original must not be recalled; that it is in the send's own conversation is checked
+    once the target is known (:func:`reply_check`).
+    """
+    wanted = {s.request.reply_to for s in sends} | {s.request.forward for s in sends}
+    wanted.discard(None)
+    if not wanted:
+        return {}
+    originals = Message.objects.in_bulk(wanted)
+    members = send_cache.conversations({m.conversation_id for m in originals.values()})
+    errors: dict[int, ApplicationError] = {}
+    for send in sends:
+        if send.request.reply_to is not None:
+            send.reply = originals.get(send.request.reply_to)
+            if send.reply is not None and send.reply.recalled_at is not None:
+                errors[send.index] = ApplicationError(_("That message was recalled."), code="conflict")
+                continue
+        if send.forwarded:
+            original = originals.get(send.request.forward)
+            _conversation, member_ids = members.get(original.conversation_id, (None, ())) if original else (None, ())
+            if original is None or send.request.sender.pk not in member_ids:
+                errors[send.index] = ApplicationError(_("No such message to forward."), code="not_found")
+            elif original.recalled_at is not None:
+                errors[send.index] = ApplicationError(_("That message was recalled."), code="conflict")
+            elif original.app not in app_handlers or not app_handlers.get(original.app).forwardable:
+                errors[send.index] = ApplicationError(
+                    _("This kind of message cannot be forwarded."), code="not_permitted"
+                )
+            else:
+                send.app, send.handler = original.app, app_handlers.get(original.app)
+                send.body = dict(original.body)
+    return errors
+
+
+def reply_check(send: Send) -> None:
+    """A reply answers a message of its own conversation (which its sender, a member,
+    may read)."""
+    if send.request.reply_to is not None and (send.reply is None or send.reply.conversation_id != send.conversation.pk):
+        raise ApplicationError(_("No such message to reply to."), code="not_found")
 
 
 def without_twins(sends: list[Send]) -> tuple[list[Send], list[tuple[int, int]]]:

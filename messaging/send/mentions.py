@@ -56,6 +56,8 @@ def mentions_resolve(sends: Iterable[Send]) -> None:
     wanted: list[tuple[Send, set[str]]] = []
     for send in sends:
         send.mentions = []
+        if send.forwarded:
+            continue  # a copy mentions no one where it lands
         text = send.handler.mention_text(send.body)
         if "@" in text and (names := mention_names(text)):
             wanted.append((send, names))

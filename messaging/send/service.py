@@ -8,7 +8,17 @@ from typing import Any
 from accounts.models import User
 from core.errors import ApplicationError
 
-from .checks import Send, SendRequest, SendResult, Target, send_checked, targets_resolve, without_twins
+from .checks import (
+    Send,
+    SendRequest,
+    SendResult,
+    Target,
+    originals_resolve,
+    reply_check,
+    send_checked,
+    targets_resolve,
+    without_twins,
+)
 from .mentions import mentions_resolve
 from .store import message_store_alone, messages_store, messages_stored, send_failure, stored_outcome
 
@@ -22,6 +32,8 @@ def message_send(
     to_user_id: Any = None,
     origin: str | None = None,
     from_client: bool = True,
+    reply_to: Any = None,
+    forward: Any = None,
 ) -> SendResult:
     """Store a message and deliver it to every connection of every member.
 
@@ -39,6 +51,8 @@ def message_send(
         to_user_id=to_user_id,
         origin=origin,
         from_client=from_client,
+        reply_to=reply_to,
+        forward=forward,
     )
     outcome = message_send_many([request])[0]
     if isinstance(outcome, Exception):
@@ -67,17 +81,26 @@ def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exceptio
         except ApplicationError as error:
             outcomes[index] = error
     sends, twins = without_twins(sends)
+    if refused_originals := originals_resolve(sends):
+        for index, error in refused_originals.items():
+            outcomes[index] = error
+        # Like any refusal, a repeat of a stored message is answered with it (below).
+        refused_early = [s for s in sends if s.index in refused_originals]
+        sends = [s for s in sends if s.index not in refused_originals]
+    else:
+        refused_early = []
 
     targets = targets_resolve(
-        [Target(s.request.sender, s.request.conversation_id, s.request.to_user_id, s.request.app) for s in sends]
+        [Target(s.request.sender, s.request.conversation_id, s.request.to_user_id, s.app) for s in sends]
     )
     ready: list[Send] = []
-    refused: list[Send] = []
+    refused: list[Send] = refused_early
     for send, target in zip(sends, targets):
         try:
             if target.error is not None:
                 raise target.error
             send.conversation, send.audience = target.conversation, target.audience
+            reply_check(send)
             send.body = send.handler.clean(send.body, sender=send.request.sender, conversation=send.conversation)
         except ApplicationError as error:
             outcomes[send.index] = error

@@ -109,17 +109,19 @@ def _message_for(send: Send, *, seq: int, now) -> Message:
         conversation_id=send.conversation.pk,
         seq=seq,
         sender=send.request.sender,
-        app=send.request.app,
+        app=send.app,
         body=send.body,
         client_id=send.client_id,
         created_at=now,
         mentions=send.mentions,
+        reply_to=send.reply,
+        forwarded=send.forwarded,
     )
 
 
 _MESSAGE_COLUMNS = [
     "id", "seq", "sender_id", "client_id", "conversation_id", "app", "body", "created_at", "edited_at", "recalled_at",
-    "mentions",
+    "mentions", "reply_to_id", "forwarded",
 ]  # fmt: skip
 
 
@@ -148,11 +150,14 @@ def _messages_insert_postgresql(sends: list[Send], now) -> None:
     encoder = Message._meta.get_field("body").encoder
     columns = ", ".join(_MESSAGE_COLUMNS)
     rows = [
-        (place, send.conversation.pk, send.request.sender.pk, send.request.app,
-         json.dumps(send.body, cls=encoder), send.client_id, json.dumps(send.mentions))
+        (place, send.conversation.pk, send.request.sender.pk, send.app,
+         json.dumps(send.body, cls=encoder), send.client_id, json.dumps(send.mentions),
+         send.reply.pk if send.reply is not None else None, send.forwarded)
         for place, send in enumerate(sends)
     ]  # fmt: skip
-    batch, params = _rows_table(rows, ("integer", "bigint", "bigint", "text", "text", "text", "text"))
+    batch, params = _rows_table(
+        rows, ("integer", "bigint", "bigint", "text", "text", "text", "text", "bigint", "boolean")
+    )
     sql = f"""
         WITH batch AS (SELECT * FROM {batch}),
         fresh AS (
@@ -175,8 +180,11 @@ def _messages_insert_postgresql(sends: list[Send], now) -> None:
         ),
         stored AS (
             INSERT INTO {message_table}
-                (conversation_id, seq, sender_id, app, body, client_id, created_at, edited_at, recalled_at, mentions)
-            SELECT column2, seq, column3, column4, column5::jsonb, column6, %s, NULL, NULL, column7::jsonb FROM numbered
+                (conversation_id, seq, sender_id, app, body, client_id, created_at, edited_at, recalled_at, mentions,
+                 reply_to_id, forwarded)
+            SELECT column2, seq, column3, column4, column5::jsonb, column6, %s, NULL, NULL, column7::jsonb,
+                column8, column9
+            FROM numbered
             RETURNING {columns}
         ),
         mentioned AS (
@@ -203,6 +211,8 @@ def _messages_insert_postgresql(sends: list[Send], now) -> None:
         row = returned.get((send.request.sender.pk, send.client_id))
         if row is not None:  # else its conversation is gone
             send.created, send.message = row[0], _message_from_row(row[1:])
+            if send.reply is not None and send.message.reply_to_id == send.reply.pk:
+                send.message.reply_to = send.reply  # for its frame
 
 
 def _rows_update(model, columns: dict[str, str], match: str, rows: list[tuple[int, ...]], also=None) -> None:
@@ -243,7 +253,7 @@ def _messages_publish_on_commit(sends: list[Send]) -> None:
         (send.audience, event("message.new", message_frame(send.message), origin=send.request.origin, id=send.message.pk))
         for send in sends
     ]
-    stored = collections.Counter(send.request.app for send in sends)
+    stored = collections.Counter(send.app for send in sends)
 
     def published() -> None:
         publish_many(events)

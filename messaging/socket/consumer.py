@@ -44,7 +44,7 @@ AUTH_RECHECK_SECONDS = 60
 # A Bearer token needs the read scope to open a socket at all (it replays history and
 # hears live messages), and the write scope as well for the frames that change something.
 READ_SCOPE = "read"
-WRITE_FRAMES = frozenset({"send", "read", "typing", "signal"})
+WRITE_FRAMES = frozenset({"send", "read", "typing", "signal", "react"})
 # Close codes of protocol v1 (docs/protocol.md) besides the dispatcher's 4012 and 4013.
 CLOSE_UNAUTHENTICATED = 4401  # the session or token ended: sign in again
 CLOSE_SCOPE = 4403  # the token's scopes do not allow a socket
@@ -327,10 +327,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 app=frame.get("app", "chat"),
                 body=frame.get("body"),
                 origin=self.channel_name,
+                reply_to=frame.get("reply_to"),
+                forward=frame.get("forward"),
             )
         )
         self.sent_ids.add(result.message.pk)
         await self.send_frame(ack_frame(result.message))
+
+    async def on_react(self, frame: dict) -> None:
+        """A reaction given or taken back; its answer is the ``message_update`` every
+        member's connections hear, this one's too."""
+        if not self.sends.take():
+            raise ApplicationError(_("You are sending too fast; wait a moment."), code="rate_limited")
+        await db(services.message_react)(
+            user=self.user, message_id=frame.get("message"), emoji=frame.get("emoji"), on=frame.get("on")
+        )
 
     async def on_sync(self, frame: dict) -> None:
         """Replay what the client missed, a batch a turn (``replay``): other
@@ -419,6 +430,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     FRAME_HANDLERS = {
         "send": on_send,
+        "react": on_react,
         "sync": on_sync,
         "read": on_read,
         "typing": on_typing,

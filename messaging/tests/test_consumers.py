@@ -120,6 +120,9 @@ async def test_send_acks_after_commit_and_reaches_every_device(demo, connect):
         "edited_at": None,
         "recalled": False,
         "mentions": [],
+        "reply_to": None,
+        "forwarded": False,
+        "reactions": [],
     }
     assert (await alice_phone.recv_type("message"))["id"] == ack["id"]
     # The sending connection has its ack and gets no copy.
