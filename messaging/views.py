@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from .models import MessageReaction
 from .registry import app_handlers
 from .send import MAX_BODY_BYTES
 
@@ -29,6 +30,10 @@ def chat(request: HttpRequest) -> HttpResponse:
                     "connect_timeout_ms": settings.P2P_CONNECT_TIMEOUT_MS,
                 },
                 "p2p_report_url": reverse("api-p2p-bytes"),
+                # What the message menu offers, and until when.
+                "reactions": list(MessageReaction.EMOJI),
+                "edit_window_seconds": settings.MESSAGE_EDIT_WINDOW_SECONDS,
+                "recall_window_seconds": settings.MESSAGE_RECALL_WINDOW_SECONDS,
                 # What each office app's client needs, from the app's own handler.
                 "apps": {h.app: config for h in app_handlers.values() if (config := h.chat_config()) is not None},
             },

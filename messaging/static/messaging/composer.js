@@ -1,17 +1,18 @@
 /* The composer: text in, a chat message out, and the typing signal; each conversation's
- * draft (drafts.js), how long the text may be, and the members offered after an `@`
- * (mentions.js). */
+ * draft (drafts.js), how long the text may be, the members offered after an `@`
+ * (mentions.js), and the bar over it while it answers a message or edits one. */
 
 import { MAX_BODY_BYTES } from './config.js';
+import { api } from './api.js';
 import { h, isNarrow } from './dom.js';
 import { Drafts } from './drafts.js';
 import { events } from './events.js';
-import { gettext } from './i18n.js';
+import { fill, gettext } from './i18n.js';
 import { insertMention, mentionAt, mentionCandidates } from './mentions.js';
 import { send, takeBackFailed } from './send.js';
 import { sendFrame } from './socket.js';
-import { state } from './state.js';
-import { limitText, textLimit } from './text.js';
+import { state, userName } from './state.js';
+import { limitText, quoteOf, textLimit } from './text.js';
 import { ui } from './ui.js';
 
 const TYPING_EVERY = 3000;
@@ -31,6 +32,11 @@ const drafts = new Drafts(browserStorage(), state.me.id, { maxBytes: MAX_BODY_BY
 
 let sendButton = null;
 let counter = null;
+let contextBar = null;
+// What the composer's next message does besides being sent: answer a message (its
+// quote), or replace the text of one of mine ({id, conversation, before: draft}).
+let replyTo = null;
+let editing = null;
 let limit = null; // textLimit() of the composer's text, as last shown
 
 function autoGrow() {
@@ -75,6 +81,7 @@ let saveTimer = null;
 let saveFor = null; // the conversation whose draft is waiting to be stored
 
 function saveDraftSoon() {
+  if (editing) return; // the text being edited is not a draft
   const v = state.view;
   if (!v) return;
   if (saveFor !== null && saveFor !== v.id) saveDraftNow();
@@ -168,6 +175,78 @@ function mentionKey(e) {
   return true;
 }
 
+/** Answer a message of the open conversation: the bar shows its quote until sent or
+ * closed. */
+export function startReply(msg) {
+  const v = state.view;
+  if (!v || v.id !== msg.conversation) return;
+  endEdit(true);
+  replyTo = quoteOf(msg);
+  showContext();
+  ui.composer.focus({ preventScroll: true });
+}
+
+/** Edit one of my chat messages in the composer (the draft waits meanwhile). */
+export function startEdit(msg) {
+  const v = state.view;
+  if (!v || v.id !== msg.conversation || !msg.body || typeof msg.body.text !== 'string') return;
+  replyTo = null;
+  if (!editing) editing = { before: ui.composer.value };
+  Object.assign(editing, { id: msg.id, conversation: msg.conversation });
+  ui.composer.value = msg.body.text;
+  autoGrow();
+  showLimit();
+  showContext();
+  ui.composer.focus({ preventScroll: true });
+  ui.composer.setSelectionRange(ui.composer.value.length, ui.composer.value.length);
+}
+
+/** Leave editing; the draft comes back unless `keepText`. */
+function endEdit(keepText = false) {
+  if (!editing) return;
+  const before = editing.before;
+  editing = null;
+  if (!keepText) ui.composer.value = before;
+  autoGrow();
+  showLimit();
+  showContext();
+}
+
+function cancelContext() {
+  if (editing) endEdit();
+  replyTo = null;
+  showContext();
+  ui.composer.focus({ preventScroll: true });
+}
+
+function showContext() {
+  if (!contextBar) return;
+  contextBar.replaceChildren();
+  const close = h('button', { type: 'button', class: 'composer-context-close', 'data-testid': 'composer-context-close', 'aria-label': gettext('Cancel'), title: gettext('Cancel (Esc)'), text: '×', onclick: cancelContext });
+  if (editing) {
+    contextBar.append(h('span', { class: 'composer-context-label', text: gettext('Editing message') }), close);
+  } else if (replyTo) {
+    const what = replyTo.quote || gettext('Message');
+    contextBar.append(h('span', { class: 'composer-context-label' },
+      h('strong', { text: fill(gettext('Replying to {name}'), { name: userName(replyTo.sender) }) }), ' ',
+      h('span', { class: 'composer-context-quote', text: what })), close);
+  }
+  contextBar.hidden = !contextBar.childElementCount;
+  contextBar.dataset.mode = editing ? 'edit' : replyTo ? 'reply' : '';
+}
+
+async function submitEdit(text) {
+  const { id } = editing;
+  try {
+    await api('PATCH', `/api/v1/messages/${id}/`, { body: { text } });
+  } catch (e) {
+    showComposerError(e && e.message ? e.message : gettext('Something went wrong.'));
+    return;
+  }
+  endEdit();
+  // Everyone, this page too, sees the edit through the socket's message_update.
+}
+
 function submitComposer() {
   const v = state.view;
   if (!v) return;
@@ -175,11 +254,15 @@ function submitComposer() {
   const text = ui.composer.value;
   if (!text.trim()) return;
   if (showLimit().over) return;
+  if (editing) { submitEdit(text); return; }
   ui.composer.value = '';
   forgetDraft(v.id);
   autoGrow();
   showLimit();
-  send(v.id, 'chat', { text });
+  const reply = replyTo;
+  replyTo = null;
+  showContext();
+  send(v.id, 'chat', { text }, { reply_to: reply });
   lastTypingSent = 0; // the message clears the indicator on the other side: typing again shows it again
   ui.composer.focus({ preventScroll: true });
 }
@@ -217,6 +300,9 @@ function putBack(item) {
 
 // Each conversation keeps its draft while another is open, and across reloads.
 events.addEventListener('conversation-close', (e) => {
+  endEdit();
+  replyTo = null;
+  showContext();
   if (saveFor === e.detail.id) { clearTimeout(saveTimer); saveTimer = null; saveFor = null; }
   drafts.set(e.detail.id, ui.composer.value);
 });
@@ -238,6 +324,9 @@ export function bindComposer() {
   counter = h('span', { class: 'composer-count', 'data-testid': 'composer-count' });
   counter.hidden = true;
   ui.composer.after(counter);
+  contextBar = h('div', { class: 'composer-context', 'data-testid': 'composer-context', role: 'status' });
+  contextBar.hidden = true;
+  ui.form.prepend(contextBar);
   mentionBox = h('ul', { id: 'sb-mention-list', class: 'mention-list', role: 'listbox', 'aria-label': gettext('Mention someone'), 'data-testid': 'mention-list' });
   mentionBox.hidden = true;
   ui.form.prepend(mentionBox);
@@ -248,6 +337,7 @@ export function bindComposer() {
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); submitComposer(); });
   ui.composer.addEventListener('keydown', (e) => {
     if (mentionKey(e)) return;
+    if (e.key === 'Escape' && (editing || replyTo)) { e.preventDefault(); cancelContext(); return; }
     if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       submitComposer();

@@ -6,13 +6,13 @@ import { PAGE } from './config.js';
 import { avatar, h, pageActive, toast } from './dom.js';
 import { emit, events } from './events.js';
 import { fill, gettext, ngettext } from './i18n.js';
-import { buildMessageEl, fillBody, fillMeta } from './messages.js';
+import { buildMessageEl, fillBody, fillMeta, fillReactions } from './messages.js';
 import { presenceDot, presenceOf, presenceTitle } from './presence.js';
 import { onRegister } from './renderers.js';
 import { repairGap, SeqWindow } from './seqgap.js';
 import { sendFrame } from './socket.js';
 import { changed, convTitle, fetchConversation, kindLabel, otherMember, state, userName } from './state.js';
-import { dayKey, dayLabel, looksFormatted, normaliseMessage, parseDate } from './text.js';
+import { dayKey, dayLabel, looksFormatted, normaliseMessage, parseDate, quoteOf } from './text.js';
 import { ui } from './ui.js';
 
 const TYPING_SHOWN = 4000;
@@ -315,9 +315,53 @@ export function updateMessage(existing, m) {
   if (m.recalled !== undefined && !!m.recalled !== !!existing.recalled) { existing.recalled = !!m.recalled; bodyChanged = true; }
   if (m.edited_at && m.edited_at !== existing.edited_at) existing.edited_at = m.edited_at;
   if (Array.isArray(m.mentions) && String(m.mentions) !== String(existing.mentions || [])) { existing.mentions = m.mentions; bodyChanged = true; }
+  if (m.reply_to !== undefined && JSON.stringify(m.reply_to) !== JSON.stringify(existing.reply_to || null)) { existing.reply_to = m.reply_to; bodyChanged = true; }
+  if (m.forwarded !== undefined && !!m.forwarded !== !!existing.forwarded) { existing.forwarded = !!m.forwarded; bodyChanged = true; }
+  if (Array.isArray(m.reactions) && JSON.stringify(m.reactions) !== JSON.stringify(existing.reactions || [])) {
+    existing.reactions = m.reactions;
+    if (!bodyChanged) fillReactions(existing);
+  }
   if (bodyChanged) fillBody(existing);
   fillMeta(existing);
+  if (bodyChanged) updateQuotesOf(existing);
 }
+
+/** The replies on screen that quote a message follow its edit or recall. */
+function updateQuotesOf(original) {
+  const v = state.view;
+  if (!v || !original.id) return;
+  for (const msg of v.all()) {
+    if (msg.reply_to && msg.reply_to.id === original.id) {
+      msg.reply_to = quoteOf(original);
+      fillBody(msg);
+    }
+  }
+}
+
+/** Bring a message of the open conversation into view and flash it, loading older
+ * history until it is there (a reply's quote was clicked). */
+export async function revealMessage(id, seq) {
+  const v = state.view;
+  if (!v) return;
+  for (let pages = 0; pages < 20 && !v.byId.has(id) && v.hasMore && (!seq || !v.minSeq || v.minSeq > seq); pages++) {
+    await loadOlder(v);
+    if (v.closed) return;
+  }
+  const msg = v.byId.get(id);
+  if (!msg || !msg.el) { toast(gettext('That message is no longer here.')); return; }
+  pinned = false;
+  msg.el.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  msg.el.classList.remove('msg-flash');
+  void msg.el.offsetWidth; // restart the animation
+  msg.el.classList.add('msg-flash');
+  const focusable = msg.refs && msg.refs.bubble;
+  if (focusable) { focusable.tabIndex = -1; focusable.focus({ preventScroll: true }); }
+}
+
+events.addEventListener('message-jump', (e) => {
+  const v = state.view;
+  if (v && v.id === e.detail.conversation) revealMessage(e.detail.id, e.detail.seq);
+});
 
 /** seq jumped (have 7, got 9): fetch what is missing. */
 export async function checkGap(v) {
@@ -360,6 +404,10 @@ export function promotePending(v, pend, stored) {
   if (stored.body && stored.body !== pend.body) { pend.body = stored.body; bodyChanged = true; }
   // The server's word on the app too: a peer's copy may have claimed another one.
   if (stored.app && stored.app !== pend.app) { pend.app = stored.app; bodyChanged = true; }
+  // And on what it answers, and whether it is a forward (a peer's copy says neither).
+  if (stored.reply_to !== undefined && JSON.stringify(stored.reply_to) !== JSON.stringify(pend.reply_to || null)) { pend.reply_to = stored.reply_to; bodyChanged = true; }
+  if (stored.forwarded !== undefined && !!stored.forwarded !== !!pend.forwarded) { pend.forwarded = !!stored.forwarded; bodyChanged = true; }
+  if (Array.isArray(stored.reactions)) pend.reactions = stored.reactions;
   v.hold(pend);
   pend.el.remove();
   place(v, pend);

@@ -13,7 +13,7 @@ import { onFrame, sendFrame, sessionInDoubt, setConnState, wasOnline } from './s
 import {
   changed, convTitle, fetchConversation, learnUser, loadLastId, noteLastId, noteReadBy, refreshConversations, state, userName,
 } from './state.js';
-import { clip, normaliseMessage, parseDate, previewText } from './text.js';
+import { clip, mergeReactions, normaliseMessage, parseDate, previewText } from './text.js';
 
 function onHello(f) {
   if (f.user && f.user.id && state.me.id && f.user.id !== state.me.id) {
@@ -91,7 +91,12 @@ function onMessageUpdate(f) {
   const v = state.view;
   if (v && v.id === Number(f.conversation)) {
     const msg = v.byId.get(id);
-    if (msg) updateMessage(msg, { body: f.body, edited_at: f.edited_at, recalled: !!f.recalled });
+    if (msg) {
+      const update = { body: f.body, edited_at: f.edited_at, recalled: !!f.recalled };
+      // Reactions: everyone hears the counts; my own `me` I keep, or it was my change.
+      if (Array.isArray(f.reactions)) update.reactions = mergeReactions(msg.reactions, f.reactions, f.reaction, state.me.id);
+      updateMessage(msg, update);
+    }
   }
 }
 

@@ -6,12 +6,14 @@
  *   send.js          sending through the outbox (outbox.js), acks and refusals
  *   conversation.js  the open conversation: history, seq gaps (seqgap.js), reading, typing
  *   messages.js      one message on screen; renderers.js draws its body by app
+ *   actions.js       the message menu: react, reply, forward, copy, edit, recall
  *   sidebar.js       the inbox: conversations, badges, mute and pin, presence dots (presence.js)
  *   composer.js      text in; picker.js the new-chat dialog, groups.js the new-group one
  *   p2p.js           data channels to peers, the transport badge; direct.js what a peer sends
  *   client.js        what office apps import
  */
 
+import { bindActions } from './actions.js';
 import { api, listOf, onUnauthorized } from './api.js';
 import { bindComposer } from './composer.js';
 import {
@@ -46,6 +48,7 @@ function bindEvents() {
   bindGroupDialog();
   bindPicker();
   bindComposer();
+  bindActions();
   ui.back.addEventListener('click', () => {
     if (history.state && history.state.sbConversation) history.back();
     else { closeConversation(); history.replaceState(null, '', location.pathname + location.search); }

@@ -2,7 +2,7 @@
 
 import { avatar, h } from './dom.js';
 import { emit } from './events.js';
-import { gettext, LANG } from './i18n.js';
+import { fill, gettext, LANG, ngettext } from './i18n.js';
 import { mentionsMe } from './mentions.js';
 import { mayRetry } from './outbox.js';
 import { render } from './renderers.js';
@@ -38,10 +38,25 @@ export function buildMessageEl(msg, conv) {
   const main = h('div', { class: 'msg-main' });
   if (showSender) main.append(refs.sender = h('div', { class: 'msg-sender', text: userName(msg.sender) }));
   refs.bubble = h('div', { class: 'msg-bubble' });
+  refs.head = h('div', { class: 'msg-head' });
   refs.body = h('div', { class: 'msg-body' });
   refs.meta = h('div', { class: 'msg-meta' });
-  refs.bubble.append(refs.body, refs.meta);
-  main.append(refs.bubble);
+  refs.bubble.append(refs.head, refs.body, refs.meta);
+  // The message menu: a button shown on hover or focus, a right click, or a long press.
+  refs.menu = h('button', {
+    type: 'button', class: 'msg-menu-button', 'data-testid': 'message-menu-button', 'aria-haspopup': 'menu',
+    'aria-label': gettext('Message actions'), title: gettext('Message actions'), text: '⋯',
+    onclick: (e) => { e.stopPropagation(); emit('message-menu', { msg, anchor: refs.menu }); },
+  });
+  refs.reactions = h('div', { class: 'msg-reactions', 'data-testid': 'reactions' });
+  const row = h('div', { class: 'msg-row' }, refs.bubble, refs.menu);
+  main.append(row, refs.reactions);
+  bindLongPress(refs.bubble, () => emit('message-menu', { msg, anchor: refs.menu }));
+  refs.bubble.addEventListener('contextmenu', (e) => {
+    if (!msg.id || msg.recalled || window.getSelection().toString()) return; // the browser's own menu then
+    e.preventDefault();
+    emit('message-menu', { msg, anchor: refs.menu });
+  });
   refs.error = h('div', { class: 'msg-error', role: 'alert' });
   refs.error.hidden = true;
   main.append(refs.error);
@@ -60,8 +75,66 @@ export function transportOf(msg) {
   return 'relay';
 }
 
+/** A press held for half a second (on a phone) opens the message menu. */
+function bindLongPress(el, open) {
+  let timer = null;
+  let start = null;
+  const cancel = () => { clearTimeout(timer); timer = null; };
+  el.addEventListener('touchstart', (e) => {
+    if (e.touches.length !== 1) return cancel();
+    start = { x: e.touches[0].clientX, y: e.touches[0].clientY };
+    timer = setTimeout(() => { timer = null; open(); }, 500);
+  }, { passive: true });
+  el.addEventListener('touchmove', (e) => {
+    if (timer && start && Math.hypot(e.touches[0].clientX - start.x, e.touches[0].clientY - start.y) > 10) cancel();
+  }, { passive: true });
+  el.addEventListener('touchend', cancel);
+  el.addEventListener('touchcancel', cancel);
+}
+
+/** Above the body: "Forwarded", and the quote of the message this one answers, which
+ * jumps to it. Both text only, whatever the server or a peer sent. */
+function fillHead(msg) {
+  const head = msg.refs.head;
+  head.replaceChildren();
+  if (msg.recalled) { head.hidden = true; return; }
+  if (msg.forwarded) head.append(h('div', { class: 'msg-forwarded', 'data-testid': 'forwarded', text: gettext('Forwarded') }));
+  const r = msg.reply_to;
+  if (r) {
+    const what = r.recalled ? gettext('This message was recalled') : (r.quote || appLabel(r.app));
+    head.append(h('button', {
+      type: 'button', class: 'msg-quote', 'data-testid': 'reply-quote', 'data-reply-to': r.id,
+      title: gettext('Show the message this answers'),
+      onclick: () => emit('message-jump', { conversation: msg.conversation, id: r.id, seq: r.seq }),
+    }, h('span', { class: 'msg-quote-name', text: userName(r.sender) }), h('span', { class: 'msg-quote-text', text: what })));
+  }
+  head.hidden = !head.childElementCount;
+}
+
+/** The name of an app's messages where a quote has no text of theirs. */
+function appLabel(app) {
+  const labels = { chat: gettext('Message'), file: gettext('File'), approval: gettext('Approval'), attendance: gettext('Attendance'), announcement: gettext('Announcement') };
+  return labels[app] ? `[${labels[app]}]` : fill(gettext('“{app}” message'), { app });
+}
+
+/** The reactions under the bubble: each emoji with its count, pressed where I gave it. */
+export function fillReactions(msg) {
+  if (!msg.refs) return;
+  const box = msg.refs.reactions;
+  const list = msg.recalled ? [] : (msg.reactions || []);
+  box.replaceChildren(...list.map((r) => h('button', {
+    type: 'button', class: 'reaction' + (r.me ? ' reaction-mine' : ''), 'data-testid': 'reaction', 'data-emoji': r.emoji,
+    'aria-pressed': r.me ? 'true' : 'false',
+    'aria-label': fill(ngettext('{emoji} {count} reaction', '{emoji} {count} reactions', r.count), { emoji: r.emoji, count: r.count }),
+    onclick: () => emit('message-react', { msg, emoji: r.emoji, on: !r.me }),
+  }, h('span', { 'aria-hidden': 'true', text: r.emoji }), h('span', { class: 'reaction-count', 'aria-hidden': 'true', text: String(r.count) }))));
+  box.hidden = !list.length;
+}
+
 export function fillBody(msg) {
   if (!msg.refs) return;
+  fillHead(msg);
+  fillReactions(msg);
   msg.refs.body.replaceChildren(render(msg));
   msg.el.dataset.app = msg.app;
   msg.el.classList.toggle('msg-is-card', !msg.recalled && msg.app !== 'chat');
@@ -79,6 +152,7 @@ export function fillMeta(msg) {
   if (!msg.refs) return;
   const el = msg.el;
   if (msg.id) el.dataset.id = msg.id; else delete el.dataset.id;
+  msg.refs.menu.hidden = !msg.id || !!msg.recalled; // stored messages have actions
   if (msg.seq) el.dataset.seq = msg.seq; else delete el.dataset.seq;
   if (msg.client_id) el.dataset.clientId = msg.client_id;
   const status = statusOf(msg);

@@ -30,6 +30,15 @@ export function mayRetry(item) {
   return !!item && item.status === 'failed' && !FINAL_REFUSALS.has(item.refusal);
 }
 
+/** The `send` frame of an outbox item: a forward names its original instead of a body. */
+export function sendFrameOf(item) {
+  const frame = { type: 'send', client_id: item.client_id, conversation: item.conversation };
+  if (item.forward) frame.forward = item.forward;
+  else Object.assign(frame, { app: item.app, body: item.body });
+  if (item.reply_to && item.reply_to.id) frame.reply_to = item.reply_to.id;
+  return frame;
+}
+
 export class Outbox {
   /** burst/rate: the send pace (the server allows bursts of 30, then 10 a second). */
   constructor({
@@ -49,12 +58,15 @@ export class Outbox {
     this.sendFrame = () => false;
   }
 
-  /** A new own message, shown as sending until acknowledged. */
-  create({ conversation, app, body, sender, clientId }) {
+  /** A new own message, shown as sending until acknowledged. `replyTo`: the quote of the
+   * message it answers (text.js quoteOf); `forward`: the id of the message it copies
+   * (its app and body then are the original's, shown until the server's copy comes). */
+  create({ conversation, app, body, sender, clientId, replyTo = null, forward = null }) {
     const item = {
       client_id: clientId || newClientId(), conversation: Number(conversation), app: app || 'chat', body,
       sender, created_at: new Date().toISOString(), status: 'sending', error: null,
       id: null, seq: null, edited_at: null, recalled: false, transport: 'relay', refusal: null,
+      reply_to: replyTo, forward: forward ? Number(forward) : null, forwarded: !!forward, reactions: [],
     };
     this.items.set(item.client_id, item);
     return item;
@@ -90,7 +102,7 @@ export class Outbox {
         this.timer = this.setTimer(() => this.pump(), wait);
         return;
       }
-      const frame = { type: 'send', client_id: item.client_id, conversation: item.conversation, app: item.app, body: item.body };
+      const frame = sendFrameOf(item);
       if (!this.sendFrame(frame)) return;
       this.bucket.take();
       this.queue.shift();

@@ -14,16 +14,25 @@ import { ui } from './ui.js';
  * It always goes to the server (history, other devices, offline delivery); in a direct
  * conversation with an open data channel it also goes straight to the peer. */
 export function send(conversation, app, body, opts = {}) {
-  const item = state.outbox.create({ conversation, app, body, sender: state.me.id, clientId: opts.client_id });
+  const item = state.outbox.create({
+    conversation, app, body, sender: state.me.id, clientId: opts.client_id, replyTo: opts.reply_to || null,
+    forward: opts.forward || null,
+  });
   const v = state.view;
   if (v && v.id === item.conversation && !v.loading) {
     showPending(v, item);
     decorate();
     scrollToBottom();
   }
-  if (transport) transport.offerMessage(item);
+  // A forward goes through the server only: it is a copy of what the server holds.
+  if (transport && !item.forward) transport.offerMessage(item);
   state.outbox.transmit(item);
   return item.client_id;
+}
+
+/** Forward a copy of a stored message into a conversation. */
+export function forward(conversation, msg) {
+  return send(conversation, msg.app, msg.body, { forward: msg.id });
 }
 
 function retrySend(clientId) {

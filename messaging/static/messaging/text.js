@@ -12,7 +12,55 @@ export function normaliseMessage(m) {
     app: m.app || 'chat', body: m.body || {}, created_at: m.created_at, client_id: m.client_id || null,
     edited_at: m.edited_at || null, recalled: !!m.recalled,
     mentions: Array.isArray(m.mentions) ? m.mentions.map(Number).filter(Number.isInteger) : [],
+    reply_to: normaliseReply(m.reply_to), forwarded: !!m.forwarded, reactions: normaliseReactions(m.reactions),
   };
+}
+
+/** What a reply carries of the message it answers (docs/protocol.md, "Message actions"):
+ * only ever shown as text. */
+export function normaliseReply(r) {
+  if (!r || typeof r !== 'object' || !Number.isInteger(Number(r.id))) return null;
+  return {
+    id: Number(r.id), seq: Number(r.seq) || 0, sender: Number(r.sender) || 0, app: String(r.app || 'chat'),
+    quote: typeof r.quote === 'string' ? r.quote : '', recalled: !!r.recalled,
+  };
+}
+
+export function normaliseReactions(list) {
+  if (!Array.isArray(list)) return [];
+  return list
+    .filter((r) => r && typeof r.emoji === 'string' && Number(r.count) > 0)
+    .map((r) => ({ emoji: r.emoji, count: Number(r.count), me: !!r.me }));
+}
+
+// messaging/frames.py QUOTE_CHARS: how much of the answered message a reply quotes.
+export const QUOTE_CHARS = 100;
+
+/** The quote a reply carries of `msg`, as the server makes it: a chat message's text
+ * without its Markdown, a file's name, nothing of other apps or a recalled message. */
+export function quoteOf(msg) {
+  if (!msg) return null;
+  const b = msg.body || {};
+  let text = '';
+  if (!msg.recalled) {
+    if (msg.app === 'chat') text = typeof b.html === 'string' && b.html ? plainFromHtml(b.html) : (typeof b.text === 'string' ? b.text : '');
+    else if (msg.app === 'file' && typeof b.name === 'string') text = b.name;
+  }
+  return {
+    id: Number(msg.id), seq: Number(msg.seq) || 0, sender: Number(msg.sender) || 0, app: msg.app || 'chat',
+    quote: clip(text.replace(/\s+/g, ' ').trim(), QUOTE_CHARS), recalled: !!msg.recalled,
+  };
+}
+
+/** A message's reactions after a message_update: the counts everyone hears, with `me`
+ * kept from what this reader had, and flipped where the change was its own. */
+export function mergeReactions(mine, counts, change, meId) {
+  const had = new Map((mine || []).map((r) => [r.emoji, !!r.me]));
+  return normaliseReactions(counts).map((r) => {
+    let me = had.get(r.emoji) || false;
+    if (change && Number(change.user) === Number(meId) && change.emoji === r.emoji) me = !!change.on;
+    return { emoji: r.emoji, count: r.count, me };
+  });
 }
 
 /** The size of a body as the server counts it: UTF-8 bytes of its JSON. */

@@ -55,7 +55,7 @@ test('text that the server will render with markup is recognised', () => {
 test('a message from the API has numbers as numbers and defaults filled in', () => {
   assert.deepEqual(normaliseMessage({ id: '5', conversation: '2', seq: '3', sender: '9', created_at: 'x' }), {
     id: 5, conversation: 2, seq: 3, sender: 9, app: 'chat', body: {}, created_at: 'x', client_id: null, edited_at: null, recalled: false,
-    mentions: [],
+    mentions: [], reply_to: null, forwarded: false, reactions: [],
   });
   assert.deepEqual(normaliseMessage({ id: 1, mentions: ['4', 7, 'x'] }).mentions, [4, 7]);
 });
