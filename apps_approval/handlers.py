@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from core.errors import ApplicationError, is_number
 from messaging.registry import AppHandler
@@ -20,6 +21,7 @@ EVENTS = {
 
 class ApprovalHandler(AppHandler):
     app = "approval"
+    label = pgettext_lazy("message kind", "Approval")
     chat_include = "apps_approval/chat_include.html"
     # Cards come from the workflow, never from a client, and are never edited.
     client_sendable = False
