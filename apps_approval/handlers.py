@@ -8,10 +8,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from core.errors import ApplicationError, is_number
-from messaging.registry import AppHandler
+from messaging.registry import AppHandler, default_preview
 from messaging.selectors import conversation_member_ids
 
-from .models import Approval, StepApprover
+from .builtin import builtin_text
+from .models import Approval, ApprovalTemplate, StepApprover
 
 EVENTS = {
     "review", "progress", "approved", "rejected", "withdrawn", "reminder",
@@ -48,3 +49,12 @@ class ApprovalHandler(AppHandler):
             "requester": approval.requester_id,
             "state": approval.state,
         }
+
+    def preview_text(self, body: dict[str, Any]) -> str:
+        """"[Approval] Leave": the card's template name in the reader's language."""
+        return default_preview(self.label, {"title": builtin_text(body.get("title"))})
+
+    def chat_config(self) -> dict[str, Any]:
+        """The templates' names in the reader's language, by code: the client previews a
+        card that arrives live with them (its body holds the name as stored)."""
+        return {"templates": {t.code: t.shown_name for t in ApprovalTemplate.objects.only("code", "name")}}
