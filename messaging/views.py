@@ -29,6 +29,8 @@ def chat(request: HttpRequest) -> HttpResponse:
                     "connect_timeout_ms": settings.P2P_CONNECT_TIMEOUT_MS,
                 },
                 "p2p_report_url": reverse("api-p2p-bytes"),
+                # What people call each app's messages, in the page's language (previews).
+                "app_labels": {h.app: str(h.label) for h in app_handlers.values()},
                 # What each office app's client needs, from the app's own handler.
                 "apps": {h.app: config for h in app_handlers.values() if (config := h.chat_config()) is not None},
             },
