@@ -3,7 +3,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+# The accounts office apps send from, by username: (the English name the account is
+# created with, that name translated lazily). Registered from the apps' ready().
+_service_account_names: dict[str, tuple[str, object]] = {}
+
+
+def register_service_account_name(username: str, name) -> None:
+    """Name an office app's service account in each reader's language: ``name`` is a lazy
+    translation (``pgettext_lazy("service account", "Attendance")``). The account keeps the
+    English name in the database; an admin who renames it is shown as renamed."""
+    _service_account_names[username] = (service_account_stored_name(name), name)
+
+
+def service_account_stored_name(name) -> str:
+    """The English text of a (lazily translated) name: what the database keeps."""
+    with translation.override(None):
+        return str(name)
 
 
 class User(AbstractUser):
@@ -39,7 +57,12 @@ class User(AbstractUser):
 
     @property
     def name(self) -> str:
-        """What people see: the display name, else the full name, else the username."""
+        """What people see: the display name, else the full name, else the username; a
+        service account's registered name in the active language."""
+        if self.is_service_account and self.username in _service_account_names:
+            english, translated = _service_account_names[self.username]
+            if self.display_name in ("", english):
+                return str(translated)
         return self.display_name or self.get_full_name() or self.username
 
     def save(self, *args, **kwargs):

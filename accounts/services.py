@@ -13,7 +13,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from core.errors import ApplicationError
 
-from .models import User
+from .models import User, service_account_stored_name
 
 FIRST_PARTY_SCOPES = ["read", "write"]
 
@@ -99,10 +99,13 @@ def service_account_permit(username: str):
     return permit
 
 
-def service_account_get_or_create(*, username: str, display_name: str) -> User:
-    """An account that an office app or an integration sends messages from; it cannot sign in."""
+def service_account_get_or_create(*, username: str, display_name) -> User:
+    """An account that an office app or an integration sends messages from; it cannot sign
+    in. A lazily translated ``display_name`` is stored in English (see
+    ``register_service_account_name``)."""
     user, created = User.objects.get_or_create(
-        username=username, defaults={"display_name": display_name, "is_service_account": True}
+        username=username,
+        defaults={"display_name": service_account_stored_name(display_name), "is_service_account": True},
     )
     if created:
         user.set_unusable_password()

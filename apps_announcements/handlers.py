@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from core.errors import ApplicationError, is_number
 from messaging.registry import AppHandler
@@ -14,6 +15,7 @@ from .models import Announcement
 
 class AnnouncementHandler(AppHandler):
     app = "announcement"
+    label = pgettext_lazy("message kind", "Announcement")
     chat_banner = "apps_announcements/pinned_banner.html"
     chat_include = "apps_announcements/chat_include.html"
     # Announcements are delivered by their own workflow, never sent or edited by clients.

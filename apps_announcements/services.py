@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 from accounts.services import service_account_get_or_create, service_account_permit
@@ -29,11 +30,13 @@ from .selectors import (
 )
 
 SERVICE_USERNAME = "announcements"
+#: Its name, in each reader's language (registered in apps.py).
+SERVICE_NAME = pgettext_lazy("service account", "Announcements")
 
 
 def service_account() -> User:
     """The account announcements are sent from (it cannot sign in)."""
-    return service_account_get_or_create(username=SERVICE_USERNAME, display_name="Announcements")
+    return service_account_get_or_create(username=SERVICE_USERNAME, display_name=SERVICE_NAME)
 
 
 def _check_audience(audience: Any) -> dict:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from core.errors import ApplicationError, is_number
-from messaging.registry import AppHandler
+from messaging.registry import AppHandler, default_preview
 from messaging.selectors import conversation_member_ids
 
-from .models import Approval, StepApprover
+from .builtin import builtin_text
+from .models import Approval, ApprovalTemplate, StepApprover
 
 EVENTS = {
     "review", "progress", "approved", "rejected", "withdrawn", "reminder",
@@ -20,6 +22,7 @@ EVENTS = {
 
 class ApprovalHandler(AppHandler):
     app = "approval"
+    label = pgettext_lazy("message kind", "Approval")
     chat_include = "apps_approval/chat_include.html"
     # Cards come from the workflow, never from a client, and are never edited.
     client_sendable = False
@@ -46,3 +49,12 @@ class ApprovalHandler(AppHandler):
             "requester": approval.requester_id,
             "state": approval.state,
         }
+
+    def preview_text(self, body: dict[str, Any]) -> str:
+        """"[Approval] Leave": the card's template name in the reader's language."""
+        return default_preview(self.label, {"title": builtin_text(body.get("title"))})
+
+    def chat_config(self) -> dict[str, Any]:
+        """The templates' names in the reader's language, by code: the client previews a
+        card that arrives live with them (its body holds the name as stored)."""
+        return {"templates": {t.code: t.shown_name for t in ApprovalTemplate.objects.only("code", "name")}}

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .builtin import builtin_text
+
 
 class ApprovalTemplate(models.Model):
     """A kind of request: its form fields and its chain of approval steps, as data.
@@ -35,6 +37,20 @@ class ApprovalTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # What people read: a built-in template's texts in their language (builtin.py), an
+    # admin's as typed.
+    @property
+    def shown_name(self) -> str:
+        return builtin_text(self.name)
+
+    @property
+    def shown_description(self) -> str:
+        return builtin_text(self.description)
+
+    @property
+    def shown_fields(self) -> list[dict]:
+        return [{**f, "label": builtin_text(f.get("label") or f.get("name", ""))} for f in self.fields]
 
 
 class Approval(models.Model):

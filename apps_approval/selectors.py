@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.errors import ApplicationError, require_number
 
+from .builtin import builtin_text, option_text
 from .models import Approval, ApprovalEvent, ApprovalFile, ApprovalStep, ApprovalTemplate, StepApprover
 
 BOXES = ("pending", "mine", "done")
@@ -69,7 +70,7 @@ def template_list() -> QuerySet[ApprovalTemplate]:
 
 
 def field_summary(approval: Approval) -> list[dict]:
-    """The form as label/value pairs in the template's order."""
+    """The form as label/value pairs in the template's order, in the reader's language."""
     rows = []
     for field in approval.template.fields:
         value = approval.data.get(field["name"])
@@ -79,12 +80,12 @@ def field_summary(approval: Approval) -> list[dict]:
         if field.get("type") == "items":
             value = "; ".join(f"{i['description']} {i['amount']:g}" for i in value)
         elif field.get("type") == "select":
-            value = str(value).replace("_", " ").capitalize()
+            value = option_text(value)
         elif field.get("type") == "file":
             attached = next((f for f in approval.files.all() if f.pk == value), None)
             value, url = (attached.name, reverse("approval-file", args=[attached.pk])) if attached else ("—", None)
         rows.append(
-            {"name": field["name"], "label": field.get("label") or field["name"], "value": str(value), "url": url}
+            {"name": field["name"], "label": builtin_text(field.get("label") or field["name"]), "value": str(value), "url": url}
         )
     return rows
 
@@ -96,7 +97,7 @@ def approval_detail(approval: Approval, *, viewer: User) -> dict:
     current_approvers = [a.user for a in current.approvers.all() if a.decided_at is None] if current else []
     return {
         "id": approval.pk,
-        "template": {"code": approval.template.code, "name": approval.template.name},
+        "template": {"code": approval.template.code, "name": approval.template.shown_name},
         "requester": _person(approval.requester),
         "data": approval.data,
         "summary": field_summary(approval),
@@ -106,7 +107,7 @@ def approval_detail(approval: Approval, *, viewer: User) -> dict:
         "steps": [
             {
                 "index": step.index,
-                "name": step.name,
+                "name": builtin_text(step.name),
                 "mode": step.mode,
                 "state": step.state,
                 "approvers": [

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ApplicationError
 
 from . import selectors, services
+from .builtin import builtin_text, option_text
 from .models import Approval, ApprovalStep
 
 BOXES = [
@@ -38,12 +39,6 @@ ACTIONS = {
     "reject": gettext_lazy("rejected"),
     "withdraw": gettext_lazy("withdrew the request"),
 }
-
-
-def _option_label(value: str) -> str:
-    """A select option as people read it: ``check_in`` → "Check in" (options have no labels)."""
-    text = str(value).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
 
 
 def _state_label(choices, value: str) -> str:
@@ -143,14 +138,14 @@ def _form_fields(user, fields: list[dict[str, Any]], values: dict[str, Any], err
         entry = {
             **field,
             "type": kind,
-            "label": field.get("label") or name,
+            "label": builtin_text(field.get("label") or name),
             "input_name": f"field-{name}",
             "input_id": f"field-{name}",
             "value": values.get(name, ""),
             "error": errors.get(name, ""),
         }
         if kind == "select":
-            entry["choices"] = [(option, _option_label(option)) for option in field.get("options", [])]
+            entry["choices"] = [(option, option_text(option)) for option in field.get("options", [])]
         if kind == "items":
             rows = list(values.get(name) or [])
             rows += [{"description": "", "amount": ""}] * max(0, ITEM_ROWS - len(rows))
@@ -195,7 +190,7 @@ def approval_new(request, code: str):
                 else:
                     messages.info(request, _("This request had already been sent."))
                 return redirect("approvals:detail", approval_id=approval.pk)
-        labels = {f["name"]: f.get("label") or f["name"] for f in template.fields}
+        labels = {f["name"]: f["label"] for f in template.shown_fields}
         for name, message in errors.items():
             messages.error(request, f"{labels[name]}: {message}")
         status = 400
@@ -215,15 +210,13 @@ def approval_new(request, code: str):
 # One request
 # ---------------------------------------------------------------------------------------
 def _form_rows(approval: Approval, summary: list[dict]) -> list[dict]:
-    """The summary with select values readable and item lists as rows."""
+    """The summary with item lists as rows (the selector made select values readable)."""
     kinds = {f["name"]: f.get("type", "text") for f in approval.template.fields}
     rows = []
     for row in summary:
         kind = kinds.get(row["name"])
         row = {**row, "type": kind}
-        if kind == "select":
-            row["value"] = _option_label(row["value"])
-        elif kind == "items":
+        if kind == "items":
             row["items"] = approval.data.get(row["name"]) or []
         rows.append(row)
     return rows

@@ -8,13 +8,15 @@ class AppsAttendanceConfig(AppConfig):
     verbose_name = _("Attendance")
 
     def ready(self) -> None:
+        from accounts.models import register_service_account_name
         from contacts.events import demo_seeded
         from core import bus
         from messaging.registry import register_app_handler, register_conversation_permit
 
         from .handlers import AttendanceHandler
-        from .services import conversation_permit, demo_schedules_configure, leave_approved
+        from .services import SERVICE_NAME, SERVICE_USERNAME, conversation_permit, demo_schedules_configure, leave_approved
 
+        register_service_account_name(SERVICE_USERNAME, SERVICE_NAME)
         register_app_handler(AttendanceHandler())
         register_conversation_permit("attendance", conversation_permit)
         # Approved leave and punch corrections arrive as the approvals' domain event.

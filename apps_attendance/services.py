@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import User
 from accounts.services import service_account_get_or_create, service_account_permit
@@ -20,10 +21,12 @@ from messaging.send import message_send
 from .models import DayResult, Holiday, Leave, PersonSchedule, Punch, WorkSchedule
 
 SERVICE_USERNAME = "attendance"
+#: Its name, in each reader's language (registered in apps.py).
+SERVICE_NAME = pgettext_lazy("service account", "Attendance")
 
 
 def service_account() -> User:
-    return service_account_get_or_create(username=SERVICE_USERNAME, display_name="Attendance")
+    return service_account_get_or_create(username=SERVICE_USERNAME, display_name=SERVICE_NAME)
 
 
 @dataclass(frozen=True)

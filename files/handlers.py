@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from core.errors import ApplicationError, is_number
 from messaging.registry import AppHandler
@@ -32,6 +33,7 @@ class FileHandler(AppHandler):
     and where its ``thumbnail`` and full-size ``view`` are."""
 
     app = FILE_APP
+    label = pgettext_lazy("message kind", "File")
     renderer = "file"
     chat_include = "files/chat_include.html"
     # The message and its upload must agree; an edit could only break that.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from core.errors import ApplicationError, is_number
 from messaging.registry import AppHandler
@@ -14,6 +15,7 @@ from .models import Notification
 
 class NoticeHandler(AppHandler):
     app = "notice"
+    label = pgettext_lazy("message kind", "Notice")
     chat_include = "integrations/chat_include.html"
     client_sendable = False
     editable = False

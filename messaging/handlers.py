@@ -10,6 +10,7 @@ from html import unescape
 import nh3
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from markdown_it import MarkdownIt
 
 from core.errors import ApplicationError
@@ -73,6 +74,7 @@ def _plain(html: str) -> str:
 
 class ChatHandler(AppHandler):
     app = "chat"
+    label = pgettext_lazy("message kind", "Message")
     forwardable = True
 
     def clean(self, body: dict[str, Any], *, sender, conversation) -> dict[str, Any]:

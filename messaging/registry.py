@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import ApplicationError
 
@@ -65,6 +66,10 @@ class AppHandler:
     """
 
     app: str = ""
+    #: What people call a message of this app, in their language (``gettext_lazy``): the
+    #: inbox and notifications put it before a preview, "[Approval] Leave". Without one,
+    #: the app's key stands in.
+    label: Any = ""
     renderer: str = ""
     chat_include: str = ""
     #: A template shown above the chat (pinned announcements, say).
@@ -87,8 +92,8 @@ class AppHandler:
     def preview_text(self, body: dict[str, Any]) -> str:
         """What of a message of this app a one-line preview shows (the inbox, a
         notification), in the reader's language: by default the body's title, summary,
-        text or name, after the app's name."""
-        return default_preview(self.app, body)
+        text or name, after the app's label."""
+        return default_preview(self.label, body)
 
     def quote_text(self, body: dict[str, Any]) -> str:
         """What a reply quotes of a message of this app: plain text in no one language
@@ -114,6 +119,7 @@ def register_app_handler(handler: AppHandler) -> AppHandler:
     if not handler.app:
         raise ValueError("an AppHandler needs its app attribute")
     handler.renderer = handler.renderer or handler.app
+    handler.label = handler.label or handler.app
     return app_handlers.register(handler.app, handler)
 
 
@@ -134,12 +140,19 @@ def conversation_permitted_by_app(a: User, b: User, *, app: str) -> bool:
 PREVIEW_CHARS = 140
 
 
-def default_preview(app: str, body: dict[str, Any]) -> str:
+def default_preview(label: Any, body: dict[str, Any]) -> str:
+    """``[label] text``: the body's title, summary, text or name after the app's label (a
+    lazy translation is read now, in the reader's language)."""
     for key in ("title", "summary", "text", "name"):
         value = body.get(key)
         if isinstance(value, str) and value.strip():
-            return f"[{app}] {value.strip()}"
-    return _("“%(app)s” message") % {"app": app}
+            return f"[{label}] {value.strip()}"
+    return _("“%(app)s” message") % {"app": label}
+
+
+def app_label(app: str) -> str:
+    """What people call a message of ``app``, in the active language; an unknown app's key."""
+    return str(app_handlers.get(app).label) if app in app_handlers else app
 
 
 def quote_text(message: Message) -> str:

@@ -34,6 +34,8 @@ def chat(request: HttpRequest) -> HttpResponse:
                 "reactions": list(MessageReaction.EMOJI),
                 "edit_window_seconds": settings.MESSAGE_EDIT_WINDOW_SECONDS,
                 "recall_window_seconds": settings.MESSAGE_RECALL_WINDOW_SECONDS,
+                # What people call each app's messages, in the page's language (previews).
+                "app_labels": {h.app: str(h.label) for h in app_handlers.values()},
                 # What each office app's client needs, from the app's own handler.
                 "apps": {h.app: config for h in app_handlers.values() if (config := h.chat_config()) is not None},
             },

@@ -94,9 +94,10 @@ class TemplateListApi(APIView):
             ref_name = "ApprovalTemplate"
 
         code = serializers.CharField()
-        name = serializers.CharField()
-        description = serializers.CharField()
-        fields = serializers.ListField(child=serializers.DictField())
+        # A built-in template's texts in the reader's language (apps_approval.builtin).
+        name = serializers.CharField(source="shown_name")
+        description = serializers.CharField(source="shown_description")
+        fields = serializers.ListField(child=serializers.DictField(), source="shown_fields")
 
     @extend_schema(responses={200: OutputSerializer(many=True)})
     def get(self, request):

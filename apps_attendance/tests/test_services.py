@@ -127,3 +127,19 @@ def test_approved_leave_and_corrections_arrive_through_the_domain_event(demo, dj
     assert result(demo["bob"], MONDAY).status == "missing_punch"
     approve(demo["bob"], "punch_correction", {"date": "2026-11-23", "time": "09:00", "kind": "check_in", "reason": "Forgot"})
     assert DayResult.objects.get(user=demo["bob"], date=MONDAY).status == "normal"
+
+
+def test_a_punch_previews_in_the_readers_language_whatever_it_was_sent_in(demo, django_capture_on_commit_callbacks):
+    from django.utils import translation
+
+    from messaging.registry import message_preview
+
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        recorded = services.punch_record(user=demo["bob"], kind="check_in", source="api", address="127.0.0.1")
+    message = Message.objects.get(app="attendance")
+    hhmm = f"{timezone.localtime(recorded.at):%H:%M}"
+    with translation.override("en"):
+        assert message_preview(message) == f"[Attendance] Checked in at {hhmm}"
+    with translation.override("zh-hans"):
+        preview = message_preview(message)
+    assert preview.startswith("[考勤] ") and hhmm in preview and "Checked" not in preview

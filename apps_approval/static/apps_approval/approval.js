@@ -7,9 +7,16 @@
  * Withdraw. An `app_event` frame for an approval refetches it and repaints every card of
  * it on the page.
  */
-import { register, api, h, events, gettext, fill } from '../messaging/client.js';
+import { register, api, h, events, gettext, fill, appConfig } from '../messaging/client.js';
 
 const SUMMARY_ROWS = 5;
+
+/** The card's template name in the page's language (ApprovalHandler.chat_config), else
+ * the name the card was sent with. */
+function templateName(body) {
+  const names = appConfig('approval').templates || {};
+  return (body && names[body.template]) || (body && body.title) || '';
+}
 const ICONS = { pending: '✎', approved: '✓', rejected: '✕', withdrawn: '↩' };
 
 // ---------------------------------------------------------------------------------------
@@ -227,7 +234,7 @@ function paint(card) {
   const e = cache.get(st.id);
   const data = e && e.data;
   const state = data ? data.state : st.body.state;
-  const title = data ? data.template.name : (st.body.title || gettext('Approval'));
+  const title = data ? data.template.name : (templateName(st.body) || gettext('Approval'));
 
   // Keep what the reader was doing across a repaint: the comment and the focused control.
   const focused = card.contains(document.activeElement) && document.activeElement.dataset
@@ -355,4 +362,4 @@ events.addEventListener('hello', () => {
   for (const id of ids) if (cardsOf(id).length) load(id, true).catch(() => {});
 });
 
-register('approval', renderApproval);
+register('approval', renderApproval, { preview: templateName });

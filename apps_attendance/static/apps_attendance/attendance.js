@@ -41,10 +41,12 @@ function cardText(body, kind) {
     : fill(gettext('Checked in at {time}'), { time });
 }
 
+const kindOf = (body) => (body.reminder === 'check_in' ? 'reminder' : (body.kind === 'check_out' ? 'check_out' : 'check_in'));
+
 /** A punch confirmed ({punch, kind, at}) or a reminder to check in ({reminder, start}). */
 function renderAttendance(body) {
   body = body || {};
-  const kind = body.reminder === 'check_in' ? 'reminder' : (body.kind === 'check_out' ? 'check_out' : 'check_in');
+  const kind = kindOf(body);
   const text = cardText(body, kind) || (typeof body.text === 'string' && body.text) || gettext('Attendance');
   const icon = h('span', { class: 'att-card-icon', 'aria-hidden': 'true' });
   icon.innerHTML = ICONS[kind];
@@ -56,7 +58,8 @@ function renderAttendance(body) {
       h('a', { href: '/attendance/', class: 'small', 'data-testid': 'attendance-open', text: gettext('My attendance') + ' →' })));
 }
 
-register('attendance', renderAttendance);
+// The inbox's line for one that arrives live: the card's text in the page's language.
+register('attendance', renderAttendance, { preview: (body) => cardText(body, kindOf(body)) || body.text });
 
 // ---------------------------------------------------------------------------------------
 // The banner

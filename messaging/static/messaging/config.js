@@ -13,3 +13,9 @@ export const pageUser = readJSON('sb-user', null) || { id: 0, username: '', disp
 export function appConfig(app) {
   return (config.apps && config.apps[app]) || {};
 }
+
+/** What people call a message of `app`, in the page's language (AppHandler.label): the
+ * app's key for one the server did not name. */
+export function appLabel(app) {
+  return (config.app_labels && config.app_labels[app]) || app;
+}

@@ -9,11 +9,12 @@ import { fillMeta } from './messages.js';
 import { followAgain, myPresence, onPresence, onPresenceSubscribed } from './presence.js';
 import { afterOwnStored, onAck, onSendError } from './send.js';
 import { applySettings } from './sidebar.js';
+import { preview } from './renderers.js';
 import { onFrame, sendFrame, sessionInDoubt, setConnState, wasOnline } from './socket.js';
 import {
   changed, convTitle, fetchConversation, learnUser, loadLastId, noteLastId, noteReadBy, refreshConversations, state, userName,
 } from './state.js';
-import { clip, mergeReactions, normaliseMessage, parseDate, previewText } from './text.js';
+import { clip, mergeReactions, normaliseMessage, parseDate } from './text.js';
 
 function onHello(f) {
   if (f.user && f.user.id && state.me.id && f.user.id !== state.me.id) {
@@ -159,7 +160,7 @@ function notify(m, conv) {
   if (Date.now() - parseDate(m.created_at).getTime() > 10 * 60 * 1000) return; // old news from a resync
   const name = userName(m.sender);
   const title = conv && conv.kind !== 'direct' ? fill(gettext('{name} in {conversation}'), { name, conversation: convTitle(conv) }) : name;
-  const body = clip(previewText(m), 140);
+  const body = clip(preview(m), 140);
   try {
     const n = new Notification(title, { body, tag: `switchboard-conversation-${m.conversation}` });
     n.onclick = () => { window.focus(); openConversation(m.conversation); n.close(); };

@@ -1,5 +1,6 @@
 /* One message on screen: its bubble, body, time, read ticks and send error. */
 
+import { appLabel } from './config.js';
 import { avatar, h } from './dom.js';
 import { emit } from './events.js';
 import { fill, gettext, LANG, ngettext } from './i18n.js';
@@ -101,7 +102,7 @@ function fillHead(msg) {
   if (msg.forwarded) head.append(h('div', { class: 'msg-forwarded', 'data-testid': 'forwarded', text: gettext('Forwarded') }));
   const r = msg.reply_to;
   if (r) {
-    const what = r.recalled ? gettext('This message was recalled') : (r.quote || appLabel(r.app));
+    const what = r.recalled ? gettext('This message was recalled') : (r.quote || `[${appLabel(r.app)}]`);
     head.append(h('button', {
       type: 'button', class: 'msg-quote', 'data-testid': 'reply-quote', 'data-reply-to': r.id,
       title: gettext('Show the message this answers'),
@@ -109,12 +110,6 @@ function fillHead(msg) {
     }, h('span', { class: 'msg-quote-name', text: userName(r.sender) }), h('span', { class: 'msg-quote-text', text: what })));
   }
   head.hidden = !head.childElementCount;
-}
-
-/** The name of an app's messages where a quote has no text of theirs. */
-function appLabel(app) {
-  const labels = { chat: gettext('Message'), file: gettext('File'), approval: gettext('Approval'), attendance: gettext('Attendance'), announcement: gettext('Announcement') };
-  return labels[app] ? `[${labels[app]}]` : fill(gettext('“{app}” message'), { app });
 }
 
 /** The reactions under the bubble: each emoji with its count, pressed where I gave it. */

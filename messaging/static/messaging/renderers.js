@@ -1,15 +1,17 @@
 /* Message renderers, keyed by a message's app. The chat registers 'chat'; office apps
  * register theirs from their modules (client.js). */
 
+import { appLabel } from './config.js';
 import { h } from './dom.js';
 import { gettext, fill } from './i18n.js';
 import { render as renderMarkup } from './markup.js';
 import { splitMentions } from './mentions.js';
 import { state } from './state.js';
-import { MAX_TEXT_CHARS } from './text.js';
+import { MAX_TEXT_CHARS, previewText } from './text.js';
 
 const renderers = new Map();
 const fromPeers = new Map(); // app -> what of a peer's direct copy to show (docs/p2p.md)
+const previews = new Map(); // app -> fn(body) -> the text of its one-line preview
 let registered = () => {};
 
 /** Called with the app whenever a renderer is registered (the open view re-renders). */
@@ -20,7 +22,10 @@ export function onRegister(fn) { registered = fn; }
  * from the other person over a data channel: it takes what the peer sent, which no
  * server has checked, and returns the body to show until the server's copy replaces it
  * (or null to refuse it). That body must be safe in the renderer whatever the peer put
- * in: no markup, no links. An app without it never travels directly. */
+ * in: no markup, no links. An app without it never travels directly.
+ * With `options.preview(body) -> string`, the inbox and notifications show
+ * "[label] <that text>" for a message that arrives live (in the reader's language, as
+ * the server's own preview is); without it, the body's title, summary, text or name. */
 export function register(app, fn, options) {
   if (typeof app !== 'string' || !app || typeof fn !== 'function') {
     throw new TypeError('register(app: string, fn: function)');
@@ -28,7 +33,20 @@ export function register(app, fn, options) {
   renderers.set(app, fn);
   if (options && typeof options.fromPeer === 'function') fromPeers.set(app, options.fromPeer);
   else fromPeers.delete(app);
+  if (options && typeof options.preview === 'function') previews.set(app, options.preview);
+  else previews.delete(app);
   registered(app);
+}
+
+/** One line of plain text for a message, by its app: the sidebar and notifications. */
+export function preview(msg) {
+  if (!msg) return '';
+  let text = null;
+  const fn = previews.get(msg.app);
+  if (fn && !msg.recalled) {
+    try { text = fn(msg.body || {}); } catch (e) { text = null; }
+  }
+  return previewText(msg, { label: appLabel(msg.app), text });
 }
 
 /** Whether messages of this app may go to the peer directly. */
@@ -48,8 +66,8 @@ export function publicMessage(msg) {
 function fallbackRenderer(body, message) {
   const card = h('div', { class: 'app-card' });
   card.append(h('div', { class: 'app-card-head' },
-    h('span', { class: 'badge' }, message.app || '?'),
-    h('span', { class: 'muted small' }, fill(gettext('“{app}” message'), { app: message.app || '?' }))));
+    h('span', { class: 'badge' }, appLabel(message.app || '?')),
+    h('span', { class: 'muted small' }, fill(gettext('“{app}” message'), { app: appLabel(message.app || '?') }))));
   let summary = '';
   if (body && typeof body === 'object') {
     for (const k of ['title', 'summary', 'text', 'name', 'subject']) {

@@ -8,8 +8,9 @@ import { avatar, h, toast } from './dom.js';
 import { events } from './events.js';
 import { gettext } from './i18n.js';
 import { followPresence, presenceDot, presenceOf, presenceTitle } from './presence.js';
+import { preview } from './renderers.js';
 import { changed, convActivity, convTitle, kindLabel, otherMember, state, upsertConv, userName } from './state.js';
-import { previewText, shortWhen } from './text.js';
+import { shortWhen } from './text.js';
 import { ui } from './ui.js';
 
 let sidebarQueued = false;
@@ -61,7 +62,7 @@ let openToken = 0;
 function previewOf(c) {
   const last = c.last_message;
   if (!last) return '';
-  const text = typeof last.preview === 'string' ? last.preview : previewText(last);
+  const text = typeof last.preview === 'string' ? last.preview : preview(last);
   const who = last.sender === state.me.id ? gettext('You: ') : (c.kind !== 'direct' ? userName(last.sender) + ': ' : '');
   return who + text;
 }

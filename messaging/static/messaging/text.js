@@ -115,17 +115,23 @@ export function plainFromHtml(html) {
     .replace(/&(#?\w+);/g, (m, name) => (name in ENTITIES ? ENTITIES[name] : m));
 }
 
-/** One line of plain text for a message: the sidebar and notifications show it. */
-export function previewText(msg) {
+/** One line of plain text for a message: the sidebar and notifications show it.
+ * An office app's message is "[label] text", as the server makes it: `label` is what
+ * people call the app's messages in their language (the app's key without one), `text`
+ * what the app's module made of the body (renderers.js), else its title, summary, text
+ * or name. */
+export function previewText(msg, { label, text } = {}) {
   if (!msg) return '';
   if (msg.recalled) return gettext('This message was recalled');
   const b = msg.body || {};
   if (msg.app === 'chat') {
-    const text = typeof b.html === 'string' && b.html ? plainFromHtml(b.html) : (typeof b.text === 'string' ? b.text : '');
-    return text.replace(/\s+/g, ' ').trim();
+    const plain = typeof b.html === 'string' && b.html ? plainFromHtml(b.html) : (typeof b.text === 'string' ? b.text : '');
+    return plain.replace(/\s+/g, ' ').trim();
   }
-  for (const k of ['title', 'summary', 'text']) if (typeof b[k] === 'string' && b[k].trim()) return `[${msg.app}] ${b[k].trim()}`;
-  return fill(gettext('“{app}” message'), { app: msg.app });
+  const name = label || msg.app;
+  if (typeof text === 'string' && text.trim()) return `[${name}] ${text.trim()}`;
+  for (const k of ['title', 'summary', 'text', 'name']) if (typeof b[k] === 'string' && b[k].trim()) return `[${name}] ${b[k].trim()}`;
+  return fill(gettext('“{app}” message'), { app: name });
 }
 
 /** Text the server will render with markup (the ack carries none, so the page fetches it). */

@@ -102,3 +102,10 @@ test('a text within the characters but over the body size is stopped too', () =>
   assert.equal(limitText(big, 'en').refusal, 'This message is too long to send.');
   assert.equal(textLimit('\u0001'.repeat(50), 500).over, false);
 });
+
+test("an app message's preview puts the app's label, in the page's language, before the app's text", () => {
+  assert.equal(previewText({ app: 'approval', body: { title: 'Leave' } }, { label: '审批', text: '请假' }), '[审批] 请假');
+  assert.equal(previewText({ app: 'approval', body: { title: 'Leave' } }, { label: '审批' }), '[审批] Leave');
+  assert.equal(previewText({ app: 'file', body: { name: 'report.pdf' } }, { label: '文件', text: ' ' }), '[文件] report.pdf');
+  assert.equal(previewText({ app: 'chat', body: { text: 'hi' } }, { label: '消息' }), 'hi');
+});
