@@ -35,8 +35,9 @@ SHAPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "message_update": (
         {"id": int, "conversation": int, "seq": int, "body": dict, "edited_at": NULLABLE(str), "recalled": bool},
-        # A change of reactions: the counts now, and whose reaction changed.
-        {"reactions": list, "reaction": dict},
+        # A change of reactions: the counts now, and whose reaction changed; an edit's
+        # mentions, read again from its new text.
+        {"reactions": list, "reaction": dict, "mentions": list},
     ),
     "receipt": ({"conversation": int, "user": int, "seq": int}, {}),
     "presence": ({"user": int, "status": str}, {}),
@@ -88,6 +89,8 @@ def check_frame(frame: Any) -> None:
             check_fields(reaction, REACTION_COUNT, "message_update.reactions[]")
         if "reaction" in frame:
             check_fields(frame["reaction"], REACTION_CHANGE, "message_update.reaction")
+        if not all(type(i) is int for i in frame.get("mentions", ())):
+            raise ValueError(f"message_update.mentions is not a list of ids: {frame!r:.200}")
     if frame["type"] == "presence" and frame["status"] not in PRESENCE_STATUSES:
         raise ValueError(f"presence status {frame['status']!r}")
 
@@ -156,7 +159,9 @@ def reply_quote(original: Message) -> dict[str, Any]:
     }
 
 
-def message_update_frame(message: Message, *, reactions: list | None = None, reaction: dict | None = None) -> dict[str, Any]:
+def message_update_frame(
+    message: Message, *, reactions: list | None = None, reaction: dict | None = None, mentions: list | None = None
+) -> dict[str, Any]:
     """A message changed: edited, recalled, or its reactions (their counts, and whose
     changed: each reader keeps its own ``me``)."""
     frame = {
@@ -172,6 +177,8 @@ def message_update_frame(message: Message, *, reactions: list | None = None, rea
         frame["reactions"] = reactions
     if reaction is not None:
         frame["reaction"] = reaction
+    if mentions is not None:
+        frame["mentions"] = list(mentions)
     return frame
 
 

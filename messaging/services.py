@@ -37,7 +37,8 @@ from .selectors import (
     reaction_counts,
     reactions_attach,
 )
-from .send.checks import Target, check_body, target_resolve
+from .send.checks import Send, SendRequest, Target, check_body, target_resolve
+from .send.mentions import mentions_resolve
 
 def _user_get_active(user_id: Any) -> User:
     require_number(user_id, "user")
@@ -148,12 +149,26 @@ def message_edit(*, user: User, message_id: Any, body: Any) -> Message:
     if not handler.editable:
         raise ApplicationError(_("This kind of message cannot be edited."), code="not_permitted")
     # Changing what others read is writing to them: only where a send would be accepted.
-    target_resolve(Target(user, message.conversation_id, None, message.app))
+    target = target_resolve(Target(user, message.conversation_id, None, message.app))
     message.body = handler.clean(check_body(body), sender=user, conversation=message.conversation)
     message.edited_at = timezone.now()
-    message.save(update_fields=["body", "edited_at"])
+    # Its mentions are read again from the new text (a forward's copy mentions no one).
+    if not message.forwarded:
+        edit = Send(index=0, request=SendRequest(sender=user, client_id=message.client_id, body=message.body),
+                    client_id=message.client_id, body=message.body, handler=handler, app=message.app,
+                    conversation=target.conversation, audience=target.audience)  # fmt: skip
+        mentions_resolve([edit])
+        if edit.mentions != message.mentions:
+            message.mentions = edit.mentions
+            MessageMention.objects.filter(message=message).delete()
+            MessageMention.objects.bulk_create(
+                [MessageMention(message=message, user_id=uid, conversation_id=message.conversation_id, seq=message.seq)
+                 for uid in edit.mentions]
+            )  # fmt: skip
+    message.save(update_fields=["body", "edited_at", "mentions"])
     publish_on_commit(
-        conversation_member_ids(message.conversation_id), event("message.update", message_update_frame(message))
+        conversation_member_ids(message.conversation_id),
+        event("message.update", message_update_frame(message, mentions=message.mentions)),
     )
     return message
 

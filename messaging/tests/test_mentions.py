@@ -152,3 +152,14 @@ async def test_message_frames_and_sync_carry_the_mentions(demo, connect):
     assert replayed["id"] == ack["id"] and replayed["mentions"] == [demo["alice"].id]
     for client in (bob, alice, phone):
         await client.close()
+
+
+def test_an_edit_reads_the_mentions_again(demo, api_for):
+    dev = dev_conversation()
+    bob = api_for(demo["bob"])
+    ack = send(bob, conversation=dev.pk, body={"text": "@alice please"})
+    edited = bob.patch(f"/api/v1/messages/{ack['id']}/", {"body": {"text": "@dev_lead please"}}, format="json")
+    assert edited.status_code == 200 and edited.json()["mentions"] == [demo["dev_lead"].id]
+    assert list(MessageMention.objects.values_list("user_id", flat=True)) == [demo["dev_lead"].id]
+    assert inbox(api_for(demo["alice"]))[dev.pk]["mentions"] == 0
+    assert inbox(api_for(demo["dev_lead"]))[dev.pk]["mentions"] == 1

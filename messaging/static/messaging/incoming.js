@@ -94,6 +94,7 @@ function onMessageUpdate(f) {
     const msg = v.byId.get(id);
     if (msg) {
       const update = { body: f.body, edited_at: f.edited_at, recalled: !!f.recalled };
+      if (Array.isArray(f.mentions)) update.mentions = f.mentions.map(Number).filter(Number.isInteger);
       // Reactions: everyone hears the counts; my own `me` I keep, or it was my change.
       if (Array.isArray(f.reactions)) update.reactions = mergeReactions(msg.reactions, f.reactions, f.reaction, state.me.id);
       updateMessage(msg, update);
