@@ -1,6 +1,7 @@
 /* Text without markup: previews, dates, sizes (tested with node --test). */
 
 import { fill, gettext, LANG, ngettext } from './i18n.js';
+import { groupEventText } from './grouptext.js';
 
 // messaging/send/checks.py MAX_TEXT_CHARS: the server refuses longer text, in code points.
 export const MAX_TEXT_CHARS = 10000;
@@ -76,6 +77,7 @@ export function previewText(msg) {
     const text = typeof b.html === 'string' && b.html ? plainFromHtml(b.html) : (typeof b.text === 'string' ? b.text : '');
     return text.replace(/\s+/g, ' ').trim();
   }
+  if (msg.app === 'group') return groupEventText(b);
   for (const k of ['title', 'summary', 'text']) if (typeof b[k] === 'string' && b[k].trim()) return `[${msg.app}] ${b[k].trim()}`;
   return fill(gettext('“{app}” message'), { app: msg.app });
 }
