@@ -217,9 +217,11 @@ function take(conv) {
 function save(fields) {
   const id = dialogFor;
   return act(async () => {
+    // The field saved shows what the server kept; the other keeps what is being typed.
+    const saved = document.getElementById(fields.title !== undefined ? 'sb-group-rename' : 'sb-group-notice-input');
+    if (saved) delete saved.dataset.dirty;
     take(await api('PATCH', `/api/v1/conversations/${id}/`, fields));
-    for (const input of el.body.querySelectorAll('[data-dirty]')) delete input.dataset.dirty;
-    renderDialog({ fresh: true });
+    renderDialog();
     toast(fields.title !== undefined ? gettext('The group was renamed.') : gettext('The notice was saved.'));
   }, gettext('Could not change the group.'));
 }
