@@ -10,7 +10,8 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (the direct transport's settings)
         from . import events  # noqa: F401  (subscribes to the address book's events)
-        from .handlers import ChatHandler
+        from .handlers import ChatHandler, GroupHandler
         from .registry import register_app_handler
 
         register_app_handler(ChatHandler())
+        register_app_handler(GroupHandler())

@@ -29,5 +29,8 @@ SETTINGS = [
     Setting("ICE_SERVERS", json_value, [], "A JSON list of RTCIceServer dicts (STUN, TURN servers)."),
     # It only feeds /metrics (messaging.services.p2p_bytes_report).
     Setting("FILE_MAX_P2P_REPORT", integer, 4 * 2**30, "The most one report of directly sent bytes may claim."),
+    # Membership checks grow with the group (each new member against every member), so
+    # its size is bounded; an owner adds at most messaging.services.GROUP_ADD_PER_REQUEST at once.
+    Setting("GROUP_MAX_MEMBERS", integer, 1000, "The most members a group may have."),
     Setting("METRICS_ALLOWED_ADDRESSES", items, ["127.0.0.1", "::1"], "Who may read /metrics, besides staff."),
 ]

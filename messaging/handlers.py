@@ -103,3 +103,50 @@ class ChatHandler(AppHandler):
             return _plain(html)
         text = body.get("text")
         return text if isinstance(text, str) else ""
+
+
+GROUP_APP = "group"
+
+
+def _names(people: Any) -> str:
+    names = [p.get("name") for p in people if isinstance(p, dict)] if isinstance(people, list) else []
+    return ", ".join(name for name in names if isinstance(name, str))
+
+
+class GroupHandler(AppHandler):
+    """What changed in a group (``messaging.services``: members added or removed, someone
+    left, a new name or notice), told in the group by the one who changed it. Only the
+    server sends these, and they are never edited."""
+
+    app = GROUP_APP
+    client_sendable = False
+    editable = False
+
+    def clean(self, body: dict[str, Any], *, sender, conversation) -> dict[str, Any]:
+        if conversation.kind != conversation.Kind.GROUP:
+            raise ApplicationError(_("Only a group is told of changes to a group."), code="invalid")
+        return body
+
+    def preview_text(self, body: dict[str, Any]) -> str:
+        by = body.get("by") if isinstance(body.get("by"), dict) else {}
+        actor = by.get("name") if isinstance(by.get("name"), str) else ""
+        action = body.get("action")
+        names = _names(body.get("users"))
+        if action == "add":
+            return _("%(actor)s added %(names)s") % {"actor": actor, "names": names}
+        if action == "remove":
+            return _("%(actor)s removed %(names)s") % {"actor": actor, "names": names}
+        if action == "leave":
+            owner = body.get("owner")
+            if isinstance(owner, dict) and isinstance(owner.get("name"), str):
+                return _("%(actor)s left the group; %(owner)s is its owner now") % {
+                    "actor": actor, "owner": owner["name"],
+                }  # fmt: skip
+            return _("%(actor)s left the group") % {"actor": actor}
+        if action == "rename":
+            return _("%(actor)s renamed the group to “%(title)s”") % {"actor": actor, "title": body.get("title") or ""}
+        if action == "notice":
+            if body.get("notice"):
+                return _("%(actor)s changed the group notice") % {"actor": actor}
+            return _("%(actor)s cleared the group notice") % {"actor": actor}
+        return _("%(actor)s changed the group") % {"actor": actor}

@@ -39,6 +39,8 @@ class Conversation(models.Model):
     # The seq of the newest message; incremented under a row lock, so seqs have no gaps.
     last_seq = models.PositiveBigIntegerField(_("last seq"), default=0)
     last_message_at = models.DateTimeField(_("last message"), null=True, blank=True, db_index=True)
+    # A group's notice, shown above its messages; set by its owner (created_by).
+    notice = models.TextField(_("notice"), blank=True, default="")
 
     class Meta:
         verbose_name = _("conversation")

@@ -103,6 +103,9 @@ def conversation_list_for_user(*, user: User, conversation_id: int | None = None
                 "last_message": last,
                 "muted": membership.muted,
                 "pinned": membership.pinned_at is not None,
+                # A group's owner (who may change it) and notice; None and "" elsewhere.
+                "owner": conversation.created_by_id if conversation.kind == Conversation.Kind.GROUP else None,
+                "notice": conversation.notice,
             }
         )
     return result

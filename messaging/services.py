@@ -3,6 +3,7 @@ recalls, read positions, typing, signalling, connections; each publishes on comm
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -15,10 +16,11 @@ from accounts.models import User
 from accounts.selectors import session_tag
 from contacts import policy
 from contacts.models import Department, Membership
-from core.errors import ApplicationError, is_number, require_number
+from core.errors import ApplicationError, is_number, is_storable_text, require_number
 
 from . import metrics
 
+from .handlers import GROUP_APP
 from .frames import (
     conversation_update_frame,
     hello_frame,
@@ -39,6 +41,7 @@ from .selectors import (
 )
 from .send.checks import Send, SendRequest, Target, check_body, target_resolve
 from .send.mentions import mentions_resolve
+from .send.service import message_send
 
 def _user_get_active(user_id: Any) -> User:
     require_number(user_id, "user")
@@ -63,6 +66,10 @@ def conversation_create_group(*, creator: User, title: str, member_ids: list[Any
     wanted = set(member_ids) - {creator.pk}
     if not wanted:
         raise ApplicationError(_("A group needs at least one other member."), code="invalid")
+    if len(wanted) + 1 > settings.GROUP_MAX_MEMBERS:
+        raise ApplicationError(
+            _("A group can have at most %(n)d members.") % {"n": settings.GROUP_MAX_MEMBERS}, code="too_large"
+        )
     outsiders = wanted - policy.contact_ids(creator)
     if outsiders:
         raise ApplicationError(
@@ -178,6 +185,9 @@ def message_recall(*, user: User, message_id: Any) -> Message:
     message = _message_for_author(
         user=user, message_id=message_id, window_seconds=settings.MESSAGE_RECALL_WINDOW_SECONDS
     )
+    if message.app in app_handlers and not app_handlers.get(message.app).client_sendable:
+        # What an app sent for its own part (an approval card, a group change) stands.
+        raise ApplicationError(_("This kind of message cannot be recalled."), code="not_permitted")
     message.body = {}
     message.recalled_at = timezone.now()
     # A recalled message mentions no one any more.
@@ -353,3 +363,170 @@ def p2p_bytes_report(*, byte_count: Any, kind: Any) -> None:
     if kind not in P2P_KINDS:
         raise ApplicationError(_("kind must be “message” or “file”."), code="invalid")
     metrics.P2P_BYTES.labels(kind=kind).inc(byte_count)
+
+
+# --- group management -----------------------------------------------------------------
+#
+# A group's owner is the person who made it (``created_by``, as for ``@all``): they add and
+# remove members, rename it and set its notice; any member leaves. An owner who leaves
+# hands the group to the member who joined longest ago; a group nobody is left in is kept,
+# ownerless and silent. Every change is told in the group by a ``group`` message from the
+# one who made it (``GroupHandler``), stored while the people it concerns are still
+# members, so that a member removed or leaving hears it live too. Department
+# conversations follow their department (``department_conversation_sync``), never these.
+
+GROUP_ADD_PER_REQUEST = 50
+GROUP_NOTICE_MAX_CHARS = 2000
+GROUP_TITLE_MAX_CHARS = 200
+
+
+def _group_for_change(*, user: User, conversation_id: Any, owner_only: bool = True) -> Conversation:
+    """The group ``user`` is a member of, locked for the change; its owner's, if asked."""
+    conversation = conversation_access(user=user, conversation_id=conversation_id)
+    if conversation.kind != Conversation.Kind.GROUP:
+        raise ApplicationError(
+            _("Only groups are managed this way; a department's conversation follows the department."),
+            code="not_permitted",
+        )
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if owner_only and conversation.created_by_id != user.pk:
+        raise ApplicationError(_("Only the group's owner can do this."), code="not_permitted")
+    return conversation
+
+
+def _person(user: User) -> dict[str, Any]:
+    return {"id": user.pk, "name": user.name}
+
+
+def _group_announce(conversation: Conversation, actor: User, action: str, **fields: Any) -> None:
+    """Tell the group's members what changed: a ``group`` message from ``actor``, sent with
+    the change (it is published when the change commits)."""
+    message_send(
+        sender=actor,
+        client_id=f"group-{uuid.uuid4().hex}",
+        conversation_id=conversation.pk,
+        app=GROUP_APP,
+        body={"action": action, "by": _person(actor), **fields},
+        from_client=False,
+    )
+
+
+def _group_text(value: Any, *, name: str, max_chars: int, required: bool) -> str:
+    if not isinstance(value, str):
+        raise ApplicationError(_("%(name)s must be text.") % {"name": name}, code="invalid")
+    value = value.strip()
+    if required and not value:
+        raise ApplicationError(_("A group needs a title."), code="invalid")
+    if len(value) > max_chars:
+        raise ApplicationError(
+            _("%(name)s can have at most %(max)d characters.") % {"name": name, "max": max_chars}, code="invalid"
+        )
+    if "\x00" in value or not is_storable_text(value):
+        raise ApplicationError(_("%(name)s contains characters that cannot be stored.") % {"name": name}, code="invalid")
+    return value
+
+
+@transaction.atomic
+def group_update(*, user: User, conversation_id: Any, title: Any = None, notice: Any = None) -> Conversation:
+    """The owner renames the group or sets its notice (``None`` leaves either as it is;
+    an empty notice clears it). A change is told in the group; no change, no message."""
+    if title is None and notice is None:
+        raise ApplicationError(_("Give a title or a notice."), code="invalid")
+    if title is not None:
+        title = _group_text(title, name="title", max_chars=GROUP_TITLE_MAX_CHARS, required=True)
+    if notice is not None:
+        notice = _group_text(notice, name="notice", max_chars=GROUP_NOTICE_MAX_CHARS, required=False)
+    conversation = _group_for_change(user=user, conversation_id=conversation_id)
+    if title is not None and title != conversation.title:
+        conversation.title = title
+        conversation.save(update_fields=["title"])
+        _group_announce(conversation, user, "rename", title=title)
+    if notice is not None and notice != conversation.notice:
+        conversation.notice = notice
+        conversation.save(update_fields=["notice"])
+        _group_announce(conversation, user, "notice", notice=notice)
+    return conversation
+
+
+@transaction.atomic
+def group_members_add(*, user: User, conversation_id: Any, user_ids: Any) -> Conversation:
+    """The owner adds people: each active, one of the owner's contacts, and allowed to
+    talk with every member by the address-book rules; the group stays within
+    ``GROUP_MAX_MEMBERS``. Those who are members already are left as they are. The new
+    members start with everything before them read, and hear of it from the message
+    that tells the group."""
+    if not isinstance(user_ids, list) or not user_ids or not all(is_number(u) for u in user_ids):
+        raise ApplicationError(_("users must be a list of user ids."), code="invalid")
+    if len(user_ids) > GROUP_ADD_PER_REQUEST:
+        raise ApplicationError(
+            _("At most %(n)d people can be added at once.") % {"n": GROUP_ADD_PER_REQUEST}, code="invalid"
+        )
+    conversation = _group_for_change(user=user, conversation_id=conversation_id)
+    members = set(conversation.memberships.values_list("user_id", flat=True))
+    wanted = set(user_ids) - members
+    if not wanted:
+        return conversation
+    if len(members) + len(wanted) > settings.GROUP_MAX_MEMBERS:
+        raise ApplicationError(
+            _("A group can have at most %(n)d members.") % {"n": settings.GROUP_MAX_MEMBERS}, code="too_large"
+        )
+    people = User.objects.in_bulk(wanted)
+    unknown = sorted(pk for pk in wanted if pk not in people or not people[pk].is_active)
+    if unknown:
+        raise ApplicationError(_("No such person."), code="not_found", extra={"users": unknown})
+    outsiders = wanted - policy.contact_ids(user)
+    if outsiders:
+        raise ApplicationError(
+            _("Only your contacts can be added to a group."), code="not_permitted", extra={"users": sorted(outsiders)}
+        )
+    current = list(User.objects.filter(pk__in=members - {user.pk}))
+    pairs = [(people[pk], member) for pk in sorted(wanted) for member in current]
+    refused = sorted({a.pk for (a, _b), allowed in zip(pairs, policy.may_talk_many(pairs) if pairs else []) if not allowed})
+    if refused:
+        raise ApplicationError(
+            _("The address-book rules do not let them talk with every member of the group."),
+            code="not_permitted",
+            extra={"users": refused},
+        )
+    ConversationMember.objects.bulk_create(
+        [ConversationMember(conversation=conversation, user_id=pk, last_read_seq=conversation.last_seq) for pk in wanted]
+    )
+    _group_announce(conversation, user, "add", users=[_person(people[pk]) for pk in sorted(wanted)])
+    return conversation
+
+
+@transaction.atomic
+def group_member_remove(*, user: User, conversation_id: Any, user_id: Any) -> Conversation:
+    """The owner removes a member (not themselves: they leave). The member hears it live,
+    as a member still, and is then gone."""
+    require_number(user_id, "user")
+    conversation = _group_for_change(user=user, conversation_id=conversation_id)
+    if user_id == user.pk:
+        raise ApplicationError(_("To leave the group, use leave."), code="invalid")
+    membership = conversation.memberships.select_related("user").filter(user_id=user_id).first()
+    if membership is None:
+        raise ApplicationError(_("This person is not a member of the group."), code="not_found")
+    _group_announce(conversation, user, "remove", users=[_person(membership.user)])
+    membership.delete()
+    return conversation
+
+
+@transaction.atomic
+def group_leave(*, user: User, conversation_id: Any) -> Conversation:
+    """A member leaves. An owner who leaves hands the group to the member who joined
+    longest ago (``owner`` in the message); the last to leave leaves it ownerless."""
+    conversation = _group_for_change(user=user, conversation_id=conversation_id, owner_only=False)
+    fields: dict[str, Any] = {"users": [_person(user)]}
+    successor = None
+    if conversation.created_by_id == user.pk:
+        successor = (
+            conversation.memberships.exclude(user=user).select_related("user").order_by("joined_at", "pk").first()
+        )
+        if successor is not None:
+            fields["owner"] = _person(successor.user)
+    _group_announce(conversation, user, "leave", **fields)
+    ConversationMember.objects.filter(conversation=conversation, user=user).delete()
+    if conversation.created_by_id == user.pk:
+        conversation.created_by = successor.user if successor is not None else None
+        conversation.save(update_fields=["created_by"])
+    return conversation

@@ -199,3 +199,17 @@ def _raw(sql, params):
 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def test_many_pairs_read_friendship_in_one_query_and_decide_as_one_by_one(demo, django_assert_max_num_queries):
+    FriendRequest.objects.create(
+        from_user=demo["alice"], to_user=demo["carol"], status=FriendRequest.Status.ACCEPTED
+    )
+    people = sorted(demo.values(), key=lambda u: u.pk)
+    pairs = [(a, b) for a in people for b in people] * 2  # past FRIEND_PAIRS_ONE_BY_ONE
+    assert len(pairs) > policy.FRIEND_PAIRS_ONE_BY_ONE
+    policy.may_talk_many([(p, p) for p in people])  # the people's grants, kept
+    with django_assert_max_num_queries(3):
+        decisions = policy.may_talk_many(pairs)
+    assert decisions == [policy.may_talk(a, b) for a, b in pairs]
+    assert policy.may_talk(demo["alice"], demo["carol"])

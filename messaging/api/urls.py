@@ -14,6 +14,17 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/read/", views.ConversationReadApi.as_view(), name="api-conversation-read"),
     path("conversations/<int:conversation_id>/mute/", views.ConversationMuteApi.as_view(), name="api-conversation-mute"),
     path("conversations/<int:conversation_id>/pin/", views.ConversationPinApi.as_view(), name="api-conversation-pin"),
+    path(
+        "conversations/<int:conversation_id>/members/",
+        views.GroupMembersAddApi.as_view(),
+        name="api-conversation-members",
+    ),
+    path(
+        "conversations/<int:conversation_id>/members/<int:user_id>/",
+        views.GroupMemberRemoveApi.as_view(),
+        name="api-conversation-member",
+    ),
+    path("conversations/<int:conversation_id>/leave/", views.GroupLeaveApi.as_view(), name="api-conversation-leave"),
     path("messages/", views.MessageSendApi.as_view(), name="api-messages"),
     path("messages/<int:message_id>/", views.MessageDetailApi.as_view(), name="api-message"),
     path("messages/<int:message_id>/recall/", views.MessageRecallApi.as_view(), name="api-message-recall"),

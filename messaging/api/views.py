@@ -83,6 +83,8 @@ class ConversationSerializer(serializers.Serializer):
     last_message = LastMessageSerializer(allow_null=True)
     muted = serializers.BooleanField(help_text="I muted it: no notifications, a quiet unread count.")
     pinned = serializers.BooleanField(help_text="I pinned it: it stands first in my inbox.")
+    owner = serializers.IntegerField(allow_null=True, help_text="A group's owner, who may change it; null elsewhere.")
+    notice = serializers.CharField(allow_blank=True, help_text="A group's notice, shown above its messages.")
 
 
 class AckSerializer(serializers.Serializer):
@@ -133,10 +135,81 @@ class ConversationDirectApi(APIView):
 
 
 class ConversationDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "GroupUpdate"
+
+        title = serializers.CharField(required=False, max_length=services.GROUP_TITLE_MAX_CHARS)
+        notice = serializers.CharField(
+            required=False, allow_blank=True, max_length=services.GROUP_NOTICE_MAX_CHARS, trim_whitespace=False
+        )
+
     @extend_schema(responses={200: ConversationSerializer})
     def get(self, request, conversation_id: int):
         result = selectors.conversation_get_for_user(user=request.user, conversation_id=conversation_id)
         return Response(ConversationSerializer(result).data)
+
+    def get_throttles(self):
+        # A change is told in the group by a message: it counts as one sent.
+        return [MessageSendThrottle()] if self.request.method == "PATCH" else super().get_throttles()
+
+    @extend_schema(request=InputSerializer, responses={200: ConversationSerializer})
+    def patch(self, request, conversation_id: int):
+        """A group's owner renames it or sets its notice."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.group_update(user=request.user, conversation_id=conversation_id, **data.validated_data)
+        return group_answer(request, conversation_id)
+
+
+def group_answer(request, conversation_id: int, *, status_code: int = status.HTTP_200_OK) -> Response:
+    result = selectors.conversation_get_for_user(user=request.user, conversation_id=conversation_id)
+    return Response(ConversationSerializer(result).data, status=status_code)
+
+
+class GroupMembersAddApi(APIView):
+    """A group's owner adds people to it."""
+
+    throttle_classes = [MessageSendThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "GroupMembersAdd"
+
+        users = serializers.ListField(
+            child=serializers.IntegerField(), min_length=1, max_length=services.GROUP_ADD_PER_REQUEST
+        )
+
+    @extend_schema(request=InputSerializer, responses={200: ConversationSerializer})
+    def post(self, request, conversation_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.group_members_add(
+            user=request.user, conversation_id=conversation_id, user_ids=data.validated_data["users"]
+        )
+        return group_answer(request, conversation_id)
+
+
+class GroupMemberRemoveApi(APIView):
+    """A group's owner removes a member."""
+
+    throttle_classes = [MessageSendThrottle]
+
+    @extend_schema(request=None, responses={200: ConversationSerializer})
+    def delete(self, request, conversation_id: int, user_id: int):
+        services.group_member_remove(user=request.user, conversation_id=conversation_id, user_id=user_id)
+        return group_answer(request, conversation_id)
+
+
+class GroupLeaveApi(APIView):
+    """A member leaves a group."""
+
+    throttle_classes = [MessageSendThrottle]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, conversation_id: int):
+        services.group_leave(user=request.user, conversation_id=conversation_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MessageListApi(APIView):

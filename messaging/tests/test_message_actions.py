@@ -259,3 +259,16 @@ async def test_edits_and_recalls_are_seen_live(demo, connect, api_for):
     assert other.status_code in (403, 409)
     await alice.close()
     await bob.close()
+
+
+def test_what_an_app_sent_for_its_own_part_cannot_be_recalled(demo, api_for):
+    bob = api_for(demo["bob"])
+    direct = send(bob, to=demo["alice"].id, body={"text": "hi"})
+    card = Message.objects.create(
+        conversation_id=direct["conversation"], seq=100, sender=demo["bob"], app="approval",
+        body={"title": "Leave"}, client_id="card",
+    )
+    refused = bob.post(f"/api/v1/messages/{card.pk}/recall/")
+    assert refused.status_code == 403 and refused.json()["code"] == "not_permitted"
+    card.refresh_from_db()
+    assert card.recalled_at is None and card.body == {"title": "Leave"}

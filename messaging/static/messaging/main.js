@@ -9,6 +9,7 @@
  *   actions.js       the message menu: react, reply, forward, copy, edit, recall
  *   sidebar.js       the inbox: conversations, badges, mute and pin, presence dots (presence.js)
  *   composer.js      text in; picker.js the new-chat dialog, groups.js the new-group one
+ *   groupinfo.js     a group's notice, its change lines and Group info (members, leave; the owner's changes)
  *   p2p.js           data channels to peers, the transport badge; direct.js what a peer sends
  *   client.js        what office apps import
  */
@@ -22,6 +23,7 @@ import {
 } from './conversation.js';
 import { h } from './dom.js';
 import { bindGroupDialog } from './groups.js';
+import { bindGroupInfo } from './groupinfo.js';
 import { gettext } from './i18n.js';
 import { askNotificationPermission, listen } from './incoming.js';
 import { checkIdle, noteVisibility, onUserActivity } from './presence.js';
@@ -46,6 +48,7 @@ async function loadInitial() {
 function bindEvents() {
   ui.filter.addEventListener('input', applyFilter);
   bindGroupDialog();
+  bindGroupInfo();
   bindPicker();
   bindComposer();
   bindActions();

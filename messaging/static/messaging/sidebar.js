@@ -63,6 +63,7 @@ function previewOf(c) {
   const last = c.last_message;
   if (!last) return '';
   const text = typeof last.preview === 'string' ? last.preview : preview(last);
+  if (last.app === 'group') return text; // "Alice added Bob" names who did it already
   const who = last.sender === state.me.id ? gettext('You: ') : (c.kind !== 'direct' ? userName(last.sender) + ': ' : '');
   return who + text;
 }

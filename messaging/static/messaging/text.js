@@ -1,6 +1,7 @@
 /* Text without markup: previews, dates, sizes (tested with node --test). */
 
 import { fill, gettext, LANG, ngettext } from './i18n.js';
+import { groupEventText } from './grouptext.js';
 
 // messaging/send/checks.py MAX_TEXT_CHARS: the server refuses longer text, in code points.
 export const MAX_TEXT_CHARS = 10000;
@@ -128,6 +129,7 @@ export function previewText(msg, { label, text } = {}) {
     const plain = typeof b.html === 'string' && b.html ? plainFromHtml(b.html) : (typeof b.text === 'string' ? b.text : '');
     return plain.replace(/\s+/g, ' ').trim();
   }
+  if (msg.app === 'group') return groupEventText(b);
   const name = label || msg.app;
   if (typeof text === 'string' && text.trim()) return `[${name}] ${text.trim()}`;
   for (const k of ['title', 'summary', 'text', 'name']) if (typeof b[k] === 'string' && b[k].trim()) return `[${name}] ${b[k].trim()}`;
