@@ -22,8 +22,9 @@ from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.consumer import get_handler_name
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from accounts.selectors import connection_user_get_valid, session_tag
 
@@ -58,6 +59,22 @@ EARLY_EVENTS = 1000
 DRAIN_PATIENCE_SECONDS = 30
 
 logger = logging.getLogger(__name__)
+
+
+def socket_language(user, headers: dict[bytes, bytes]) -> str:
+    """The language a connection's own texts (error details) are in: the person's chosen
+    one, else the browser's Accept-Language, else the site's (as pages choose theirs)."""
+    if getattr(user, "language", ""):
+        return user.language
+    accept = headers.get(b"accept-language", b"").decode("latin-1")[:500]
+    for code, _quality in parse_accept_lang_header(accept):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 class RecentIds:
@@ -122,6 +139,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close()  # before accept: the handshake is refused
             return
+        # For the rest of this connection's task (and the database calls it makes), its
+        # texts speak the person's language.
+        translation.activate(socket_language(user, dict(self.scope.get("headers", []))))
         if self.scope.get("auth") == "bearer" and READ_SCOPE not in self.scope.get("auth_scopes", ()):
             # A sign-in token (openid profile, say) is not a key to the person's messages.
             metrics.REFUSED.labels(reason="scope").inc()

@@ -677,3 +677,19 @@ async def test_a_new_app_needs_no_change_to_messaging(demo, connect):
     finally:
         app_handlers.unregister("poll")
     assert "poll" not in app_handlers
+
+
+@pytest.mark.asyncio
+async def test_a_connection_speaks_the_browsers_language(demo, connect):
+    from accounts.services import token_issue_for_user
+
+    token = await database_sync_to_async(token_issue_for_user)(user=demo["bob"])
+    headers = [(b"authorization", f"Bearer {token['access_token']}".encode()), (b"accept-language", b"zh-CN,zh;q=0.9,en;q=0.5")]
+    chinese = await connect(headers=headers)
+    await chinese.send({"type": "nonsense"})
+    assert (await chinese.recv_type("error"))["detail"] == "未知的帧类型 'nonsense'。"
+    english = await connect(demo["alice"])
+    await english.send({"type": "nonsense"})
+    assert (await english.recv_type("error"))["detail"] == "Unknown frame type 'nonsense'."
+    await chinese.close()
+    await english.close()
