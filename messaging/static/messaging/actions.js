@@ -27,7 +27,8 @@ let returnFocus = null;
 
 /** What the menu offers for a message, in order (tested with node --test). */
 export function actionsFor(msg, meId, now = Date.now(), windows = { edit: EDIT_MS, recall: RECALL_MS }) {
-  if (!msg || !msg.id || msg.recalled) return [];
+  // A group change is a line of the timeline, not something said: it has no actions.
+  if (!msg || !msg.id || msg.recalled || msg.app === 'group') return [];
   const own = msg.sender === meId;
   const age = now - parseDate(msg.created_at).getTime();
   const isChat = msg.app === 'chat' && msg.body && typeof msg.body.text === 'string';

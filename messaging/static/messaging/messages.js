@@ -147,7 +147,7 @@ export function fillMeta(msg) {
   if (!msg.refs) return;
   const el = msg.el;
   if (msg.id) el.dataset.id = msg.id; else delete el.dataset.id;
-  msg.refs.menu.hidden = !msg.id || !!msg.recalled; // stored messages have actions
+  msg.refs.menu.hidden = !msg.id || !!msg.recalled || msg.app === 'group'; // stored messages have actions (actions.js)
   if (msg.seq) el.dataset.seq = msg.seq; else delete el.dataset.seq;
   if (msg.client_id) el.dataset.clientId = msg.client_id;
   const status = statusOf(msg);
