@@ -160,6 +160,27 @@ def reactions_attach(messages: list[Message], *, user: User) -> list[Message]:
     return messages
 
 
+# Who reacted: the names a reaction lists at most (its count says how many in all).
+REACTION_NAMES = 20
+
+
+def reaction_people(*, user: User, message_id: Any) -> list[dict]:
+    """Who gave each reaction to a message of a conversation ``user`` is in: each emoji
+    with its count and the first :data:`REACTION_NAMES` people, in the order they gave it."""
+    require_number(message_id, "message")
+    message = Message.objects.filter(pk=message_id, conversation__memberships__user=user).first()
+    if message is None:
+        raise ApplicationError(_("No such message."), code="not_found")
+    by_emoji: dict[str, dict] = {}
+    rows = MessageReaction.objects.filter(message=message).select_related("user").order_by("id")
+    for row in rows:
+        entry = by_emoji.setdefault(row.emoji, {"emoji": row.emoji, "count": 0, "users": []})
+        entry["count"] += 1
+        if len(entry["users"]) < REACTION_NAMES:
+            entry["users"].append({"id": row.user_id, "display_name": row.user.name})
+    return list(by_emoji.values())
+
+
 def reaction_counts(message_id: int) -> list[dict]:
     """A message's reactions for everyone: each emoji and how many, in the order first given."""
     rows = (

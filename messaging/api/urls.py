@@ -29,5 +29,6 @@ urlpatterns = [
     path("messages/<int:message_id>/", views.MessageDetailApi.as_view(), name="api-message"),
     path("messages/<int:message_id>/recall/", views.MessageRecallApi.as_view(), name="api-message-recall"),
     path("messages/<int:message_id>/react/", views.MessageReactApi.as_view(), name="api-message-react"),
+    path("messages/<int:message_id>/reactions/", views.MessageReactionsApi.as_view(), name="api-message-reactions"),
     path("transport/p2p-bytes/", views.P2PBytesReportApi.as_view(), name="api-p2p-bytes"),
 ]

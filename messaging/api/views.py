@@ -302,6 +302,23 @@ class MessageRecallApi(APIView):
         return Response(MessageSerializer(message).data)
 
 
+class ReactionPeopleSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ReactionPeople"
+
+    emoji = serializers.CharField()
+    count = serializers.IntegerField()
+    users = serializers.ListField(child=serializers.DictField(), help_text="The first 20: id and display_name.")
+
+
+class MessageReactionsApi(APIView):
+    """Who reacted to a message, per emoji."""
+
+    @extend_schema(responses={200: ReactionPeopleSerializer(many=True)})
+    def get(self, request, message_id: int):
+        return Response(selectors.reaction_people(user=request.user, message_id=message_id))
+
+
 class MessageReactApi(APIView):
     """Give or take back a reaction (the ``react`` frame's twin)."""
 

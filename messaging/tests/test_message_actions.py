@@ -272,3 +272,21 @@ def test_what_an_app_sent_for_its_own_part_cannot_be_recalled(demo, api_for):
     assert refused.status_code == 403 and refused.json()["code"] == "not_permitted"
     card.refresh_from_db()
     assert card.recalled_at is None and card.body == {"title": "Leave"}
+
+
+def test_who_reacted_is_listed_for_members_only(demo, api_for, django_assert_max_num_queries):
+    bob, alice, lead, carol = (api_for(demo[n]) for n in ("bob", "alice", "dev_lead", "carol"))
+    message = send(bob, conversation=dev().pk, body={"text": "Lunch?"})
+    react(alice, message["id"], "🎉")
+    react(lead, message["id"], "🎉")
+    react(lead, message["id"], "👍")
+    with django_assert_max_num_queries(4):
+        people = bob.get(f"/api/v1/messages/{message['id']}/reactions/").json()
+    assert people == [
+        {"emoji": "🎉", "count": 2, "users": [
+            {"id": demo["alice"].id, "display_name": demo["alice"].name},
+            {"id": demo["dev_lead"].id, "display_name": demo["dev_lead"].name},
+        ]},
+        {"emoji": "👍", "count": 1, "users": [{"id": demo["dev_lead"].id, "display_name": demo["dev_lead"].name}]},
+    ]  # fmt: skip
+    assert carol.get(f"/api/v1/messages/{message['id']}/reactions/").status_code == 404

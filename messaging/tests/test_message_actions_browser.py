@@ -46,6 +46,9 @@ def test_a_reaction_a_reply_and_its_jump(demo, web_worker, browser):
     expect(theirs).to_contain_text("2")
     expect(theirs).to_have_attribute("aria-pressed", "true")
     expect(question.get_by_test_id("reaction")).to_contain_text("2")
+    # Hovering a reaction names who gave it.
+    question.get_by_test_id("reaction").hover()
+    expect(question.get_by_test_id("reaction")).to_have_attribute("title", "you, Alice Wang reacted with 👍")
 
     # Bob replies to the question.
     open_menu(bob, question)

@@ -149,6 +149,30 @@ export function react(msg, emoji, on) {
   }
 }
 
+// --- who reacted ----------------------------------------------------------------------------
+
+const peopleAsked = new WeakMap(); // a message -> {key, people}: asked once per state of its reactions
+
+/** Hovering or focusing a reaction names who gave it (its title). */
+async function namePeople(chip) {
+  const li = chip.closest('.msg');
+  const v = state.view;
+  const msg = li && v && v.byId.get(Number(li.dataset.id));
+  if (!msg || chip.title) return;
+  const key = JSON.stringify(msg.reactions || []);
+  let asked = peopleAsked.get(msg);
+  if (!asked || asked.key !== key) {
+    asked = { key, people: api('GET', `/api/v1/messages/${msg.id}/reactions/`).catch(() => []) };
+    peopleAsked.set(msg, asked);
+  }
+  const entry = (await asked.people).find((r) => r.emoji === chip.dataset.emoji);
+  if (!entry || !chip.isConnected) return;
+  const names = entry.users.map((u) => (u.id === state.me.id ? gettext('you') : u.display_name));
+  const more = entry.count - names.length;
+  const list = more > 0 ? fill(ngettext('{names} and {n} other', '{names} and {n} others', more), { names: names.join(', '), n: more }) : names.join(', ');
+  chip.title = fill(gettext('{names} reacted with {emoji}'), { names: list, emoji: entry.emoji });
+}
+
 // --- forwarding ----------------------------------------------------------------------------
 
 let dialog = null;
@@ -243,5 +267,12 @@ export function bindActions() {
       e.preventDefault();
     }
   });
-  document.getElementById('sb-history')?.addEventListener('scroll', closeMenu, { passive: true });
+  const history = document.getElementById('sb-history');
+  history?.addEventListener('scroll', closeMenu, { passive: true });
+  for (const type of ['pointerover', 'focusin']) {
+    history?.addEventListener(type, (e) => {
+      const chip = e.target.closest && e.target.closest('.reaction');
+      if (chip) namePeople(chip);
+    });
+  }
 }
