@@ -36,7 +36,8 @@ def open_chat(browser, web_worker, user, **context_options):
 
     page = login_context(browser, base_url=web_worker.url, user=user, **context_options).new_page()
     page.goto("/chat/")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+    # A first connection on a busy machine (a worker still warming up) may take a while.
+    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=20_000)
     return page
 
 
