@@ -69,10 +69,9 @@ def _set_once(query: Query, name: str, value: Any, key: str) -> None:
 
 
 def _date(value: str, key: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
-    except ValueError:
-        pass
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(value)
     raise _invalid(_("%(filter)s: a date is written YYYY-MM-DD.") % {"filter": f"{key}:"})
 
 
@@ -87,10 +86,7 @@ def _filter_apply(query: Query, key: str, value: str) -> None:
             raise _invalid(_("in: takes a conversation's number."))
         _set_once(query, "conversation", int(value), key)
     elif key in ("after", "before"):
-        date = _date(value, key)
-        if date is None:
-            raise _invalid(_("%(filter)s: a date is written YYYY-MM-DD.") % {"filter": f"{key}:"})
-        _set_once(query, key, date, key)
+        _set_once(query, key, _date(value, key), key)
     elif key == "has":
         for item in value.lower().split(","):
             if item not in HAS:

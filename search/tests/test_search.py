@@ -341,3 +341,8 @@ def test_the_search_takes_a_bounded_number_of_queries(demo, api_for, django_asse
     cursor = search(bob, "note", sort="relevance", limit=1)["next"]
     with django_assert_max_num_queries(most):
         assert len(search(bob, "note", sort="relevance", cursor=cursor)["results"]) == 9
+
+
+def test_errors_speak_the_readers_language(demo, api_for):
+    response = api_for(demo["alice"]).get("/api/v1/search/messages/", {"q": "has:pdf"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400 and response.json()["detail"] == "has: 后面是 file 或 link。"
