@@ -52,7 +52,12 @@ def documents_update(ids: Iterable[int]) -> int:
     for message in messages:
         if message.recalled_at is not None:
             continue
-        text = search_text(message)[:MAX_TEXT_CHARS]
+        try:
+            text = search_text(message)[:MAX_TEXT_CHARS]
+        except Exception:
+            # A body its app cannot read is still found by its filters.
+            log.exception("no search text for message %s", message.pk)
+            text = ""
         handler = app_handlers.get(message.app) if message.app in app_handlers else None
         documents.append(
             MessageDocument(

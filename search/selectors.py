@@ -256,7 +256,9 @@ def message_search(
         raise _invalid(_("sort is newest or relevance."))
     if query.text and not query.words:
         return [], None  # only marks and punctuation: nothing is indexed by them
-    position = _cursor_decode(cursor, sort) if cursor else None
+    # Relevance needs words to rank by; filters alone are listed newest first.
+    ranked = sort == "relevance" and bool(query.words)
+    position = _cursor_decode(cursor, "relevance" if ranked else "newest") if cursor else None
     documents = MessageDocument.objects.filter(
         conversation_id__in=ConversationMember.objects.filter(user=user).values("conversation_id"),
         message__recalled_at__isnull=True,
@@ -277,7 +279,6 @@ def message_search(
         documents = documents.filter(
             Exists(MessageMention.objects.filter(message_id=OuterRef("message_id"), user=user))
         )
-    ranked = sort == "relevance" and bool(query.words)
     if query.words:
         documents = _text_match(documents, query.words, ranked=ranked)
     offset = 0

@@ -346,3 +346,24 @@ def test_the_search_takes_a_bounded_number_of_queries(demo, api_for, django_asse
 def test_errors_speak_the_readers_language(demo, api_for):
     response = api_for(demo["alice"]).get("/api/v1/search/messages/", {"q": "has:pdf"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 400 and response.json()["detail"] == "has: 后面是 file 或 link。"
+
+
+def test_filters_alone_page_newest_first_whatever_the_sort(demo, api_for):
+    alice = api_for(demo["alice"])
+    ids = [send(alice, f"note {n}", conversation=dev())["id"] for n in range(3)]
+    page = search(alice, "from:alice", sort="relevance", limit=2)
+    assert [r["id"] for r in page["results"]] == ids[:0:-1]
+    rest = search(alice, "from:alice", sort="relevance", limit=2, cursor=page["next"])
+    assert [r["id"] for r in rest["results"]] == ids[:1]
+
+
+def test_a_body_its_app_cannot_read_is_indexed_without_text(demo, api_for, monkeypatch):
+    from messaging.handlers import ChatHandler
+
+    def broken(self, body):
+        raise ValueError("unreadable")
+
+    monkeypatch.setattr(ChatHandler, "search_text", broken)
+    ack = send(api_for(demo["alice"]), "anything", conversation=dev())
+    assert MessageDocument.objects.get(message_id=ack["id"]).text == ""
+    assert found(api_for(demo["bob"]), "from:alice") == [ack["id"]]
