@@ -18,10 +18,16 @@ call_command("check", stdout=io.StringIO())
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from search.text import tokenizer_warm  # noqa: E402
+
 from messaging.socket.backpressure import OutboundBufferMiddleware  # noqa: E402
 from core.gcfreeze import GcFreezing  # noqa: E402
 from imsite.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import WebSocketAuthMiddleware  # noqa: E402
+
+# Search's word segmenter reads its dictionary (a second or two) beside the worker's start,
+# not in its first search or first indexed message.
+tokenizer_warm()
 
 # GcFreezing passes every call through untouched (Daphne's send callable included).
 application = GcFreezing(
