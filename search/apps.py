@@ -10,6 +10,8 @@ class SearchConfig(AppConfig):
     def ready(self) -> None:
         from core import bus
 
+        from . import checks  # noqa: F401  (the limits' settings)
+
         from .indexer import messages_changed
 
         # Messaging tells of new, edited and recalled messages after they commit; the

@@ -177,8 +177,8 @@ def test_the_reindex_command_builds_the_index_and_can_run_again(demo, api_for):
         assert found(api_for(demo["bob"]), "history") == [kept["id"]]
         total = Message.objects.count()
         assert MessageDocument.objects.count() == total - 1
-        assert f"Indexed {total - 1} of {total} messages" in out.getvalue()
-        assert "(100%)" in err.getvalue() or "100%" in err.getvalue()
+        assert f"Indexed {total} messages: {total - 1} documents written, 1 recalled left out." in out.getvalue()
+        assert f"{total}/{total} messages (100%)" in err.getvalue()
 
 
 def test_documents_update_removes_what_is_gone(demo, api_for):
@@ -367,3 +367,11 @@ def test_a_body_its_app_cannot_read_is_indexed_without_text(demo, api_for, monke
     ack = send(api_for(demo["alice"]), "anything", conversation=dev())
     assert MessageDocument.objects.get(message_id=ack["id"]).text == ""
     assert found(api_for(demo["bob"]), "from:alice") == [ack["id"]]
+
+
+def test_unusable_limits_stop_the_site(settings):
+    from search.checks import search_limits_check
+
+    assert search_limits_check(None) == []
+    settings.SEARCH_RATE_BURST, settings.SEARCH_RATE_PER_SECOND, settings.SEARCH_TIMEOUT_MS = 0, 0, 0
+    assert [error.id for error in search_limits_check(None)] == ["search.E001", "search.E002", "search.E003"]

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             last = ids[-1]
             progress.show(done, last)
         progress.close()
-        self.stdout.write(f"Indexed {written} of {done} messages (the others are recalled).")
+        self.stdout.write(f"Indexed {done} messages: {written} documents written, {done - written} recalled left out.")
 
 
 class _Progress:
