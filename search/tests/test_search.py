@@ -153,6 +153,21 @@ def test_an_edit_is_indexed_again(demo, api_for):
     assert found(bob, "final") == [ack["id"]] == found(bob, "定稿")
 
 
+def test_a_batch_of_sends_is_indexed_with_its_one_commit(demo):
+    from messaging.send.checks import SendRequest
+    from messaging.send.service import message_send_many
+
+    indexer.mode = "manual"
+    requests = [
+        SendRequest(sender=demo[name], client_id=str(uuid.uuid4()), body={"text": f"batch {n} 批量"}, conversation_id=dev())
+        for n, name in enumerate(["alice", "bob", "alice"])
+    ]
+    ids = {result.message.pk for result in message_send_many(requests)}
+    assert len(ids) == 3 and indexer.pending == ids
+    assert indexer.flush() == 3
+    assert set(MessageDocument.objects.filter(terms__contains="批量").values_list("message_id", flat=True)) == ids
+
+
 def test_the_indexer_thread_indexes_within_a_second(demo, api_for):
     indexer.mode = "thread"
     ack = send(api_for(demo["alice"]), "background indexing works", conversation=dev())
