@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from messaging.models import ConversationMember, Message
+from messaging.models import Message
 from search.indexer import documents_update, indexer
 from search.models import MessageDocument
 
