@@ -40,11 +40,6 @@ def tokenizer():
     return _tokenizer
 
 
-def tokenizer_warm() -> None:
-    """Load the tokenizer in a thread of its own, now."""
-    threading.Thread(target=tokenizer, name="search-tokenizer", daemon=True).start()
-
-
 def _words(tokens: Iterable[str]) -> list[str]:
     return [token.lower() for token in (t.strip() for t in tokens) if _WORD.search(token)]
 
