@@ -44,10 +44,38 @@ def _words(tokens: Iterable[str]) -> list[str]:
     return [token.lower() for token in (t.strip() for t in tokens) if _WORD.search(token)]
 
 
-def index_words(text: str) -> list[str]:
-    """The words a text is found by: every word of its cut, and the shorter dictionary
-    words inside a long one (中华人民共和国 is found by 人民 too)."""
+#: A process of its own that cuts the words (search.segmenter), once a web worker starts it.
+_process = None
+
+
+def segmenter_process_start() -> None:
+    """Cut words in a process of its own from now on (web workers: imsite.asgi)."""
+    global _process
+    from .segmenter import SegmenterProcess
+
+    if _process is None:
+        _process = SegmenterProcess()
+    _process.start()
+
+
+def index_words_here(text: str) -> list[str]:
     return _words(tokenizer().cut_for_search(text[:MAX_TEXT_CHARS], HMM=False))
+
+
+def query_words_here(text: str) -> list[str]:
+    return _words(tokenizer().cut(text, HMM=False))
+
+
+def index_words_many(texts: list[str]) -> list[list[str]]:
+    """The words each text is found by: every word of its cut, and the shorter dictionary
+    words inside a long one (中华人民共和国 is found by 人民 too)."""
+    if _process is not None:
+        return _process.call("index", [text[:MAX_TEXT_CHARS] for text in texts])
+    return [index_words_here(text) for text in texts]
+
+
+def index_words(text: str) -> list[str]:
+    return index_words_many([text])[0]
 
 
 def index_terms(text: str) -> str:
@@ -56,7 +84,9 @@ def index_terms(text: str) -> str:
 
 def query_words(text: str) -> list[str]:
     """A query's words, cut the same way (Q3预算 is Q3 and 预算)."""
-    return _words(tokenizer().cut(text, HMM=False))
+    if _process is not None:
+        return _process.call("query", [text])[0]
+    return query_words_here(text)
 
 
 # --- the highlighted snippet -------------------------------------------------------------
