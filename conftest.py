@@ -54,6 +54,20 @@ def _empty_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _search_index_by_hand():
+    """Search indexes in a thread of its own (search.indexer); in tests, what is stored
+    waits until a test indexes it (``indexer.flush()``, or ``mode = "now"``), so that no
+    thread writes to the test's database behind its back."""
+    from search.indexer import indexer
+
+    indexer.mode = "manual"
+    indexer.pending.clear()
+    yield
+    indexer.mode = "manual"
+    indexer.pending.clear()
+
+
 @pytest.fixture
 def demo(db):
     """The demo organisation (docs/architecture.md), as a dict of users by username."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from html import unescape
 from typing import Any
 
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -37,3 +39,9 @@ class AnnouncementHandler(AppHandler):
             # Sent again to those who have not confirmed (or read) it yet.
             "reminder": body.get("reminder") is True,
         }
+
+    def search_text(self, body: dict[str, Any]) -> str:
+        """The announcement's title, then its text as readers see it."""
+        title = body.get("title") if isinstance(body.get("title"), str) else ""
+        html = body.get("html") if isinstance(body.get("html"), str) else ""
+        return "\n".join(part for part in (title.strip(), unescape(strip_tags(html)).strip()) if part)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from core.errors import ApplicationError, is_number
+from core.errors import ApplicationError, is_number, json_strings
 from messaging.registry import AppHandler, default_preview
 from messaging.selectors import conversation_member_ids
 
@@ -53,6 +55,20 @@ class ApprovalHandler(AppHandler):
     def preview_text(self, body: dict[str, Any]) -> str:
         """"[Approval] Leave": the card's template name in the reader's language."""
         return default_preview(self.label, {"title": builtin_text(body.get("title"))})
+
+    def search_text(self, body: dict[str, Any]) -> str:
+        """The card's title, in every language the site speaks (a built-in template's name
+        is translated where it is shown), and what the request's form says (its reason,
+        its items): the card shows both to the conversation's members."""
+        title = body.get("title") if isinstance(body.get("title"), str) else ""
+        parts = [title]
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                parts.append(builtin_text(title))
+        approval = Approval.objects.filter(pk=body.get("approval")).only("data").first() if is_number(body.get("approval")) else None
+        if approval is not None and isinstance(approval.data, dict):
+            parts.extend(text for value in approval.data.values() for text in json_strings(value))
+        return "\n".join(dict.fromkeys(part.strip() for part in parts if part.strip()))
 
     def chat_config(self) -> dict[str, Any]:
         """The templates' names in the reader's language, by code: the client previews a

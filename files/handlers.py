@@ -38,6 +38,7 @@ class FileHandler(AppHandler):
     chat_include = "files/chat_include.html"
     # The message and its upload must agree; an edit could only break that.
     editable = False
+    is_file = True
 
     def quote_text(self, body: dict[str, Any]) -> str:
         name = body.get("name")

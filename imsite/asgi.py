@@ -18,10 +18,16 @@ call_command("check", stdout=io.StringIO())
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from search.text import segmenter_process_start  # noqa: E402
+
 from messaging.socket.backpressure import OutboundBufferMiddleware  # noqa: E402
 from core.gcfreeze import GcFreezing  # noqa: E402
 from imsite.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import WebSocketAuthMiddleware  # noqa: E402
+
+# Search's word segmenter runs in a process of its own beside the worker (search.segmenter):
+# its dictionary, hundreds of thousands of objects, stays out of the worker's interpreter.
+segmenter_process_start()
 
 # GcFreezing passes every call through untouched (Daphne's send callable included).
 application = GcFreezing(

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("contacts.api.urls")),
     path("", include("messaging.api.urls")),
+    path("", include("search.urls")),
     path("", include("apps_approval.api.urls")),
     path("", include("apps_announcements.api.urls")),
     path("", include("apps_attendance.api.urls")),

@@ -96,6 +96,9 @@ class ChatHandler(AppHandler):
     def quote_text(self, body: dict[str, Any]) -> str:
         return self.preview_text(body)
 
+    def search_text(self, body: dict[str, Any]) -> str:
+        return self.preview_text(body)
+
     def preview_text(self, body: dict[str, Any]) -> str:
         """The text as the reader sees it, without its Markdown."""
         html = body.get("html")

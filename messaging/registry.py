@@ -82,6 +82,8 @@ class AppHandler:
     #: Whether a member may forward a copy of such a message to another conversation
     #: (``forward``): only where the body stands on its own there.
     forwardable: bool = False
+    #: Whether a message of this app is a file (what a search's ``has:file`` finds).
+    is_file: bool = False
 
     def clean(self, body: dict[str, Any], *, sender: User, conversation: Conversation) -> dict[str, Any]:
         return body
@@ -105,6 +107,12 @@ class AppHandler:
         """The text of a message of this app in which ``@username`` mentions someone
         (``messaging.mentions``); by default none."""
         return ""
+
+    def search_text(self, body: dict[str, Any]) -> str:
+        """What a search finds a message of this app by: the text its readers see, without
+        Markdown or the app's label, in no one language (the index serves every reader);
+        by default the body's title, summary, text and name."""
+        return default_search_text(body)
 
     def chat_config(self) -> dict[str, Any] | None:
         """What the app's client-side code needs from the server (limits, URLs): the chat
@@ -148,6 +156,23 @@ def default_preview(label: Any, body: dict[str, Any]) -> str:
         if isinstance(value, str) and value.strip():
             return f"[{label}] {value.strip()}"
     return _("“%(app)s” message") % {"app": label}
+
+
+def default_search_text(body: dict[str, Any]) -> str:
+    """The body's title, summary, text and name, one a line."""
+    values = (body.get(key) for key in ("title", "summary", "text", "name"))
+    return "\n".join(value.strip() for value in values if isinstance(value, str) and value.strip())
+
+
+def search_text(message: Message) -> str:
+    """What a search finds ``message`` by (:meth:`AppHandler.search_text`); nothing for a
+    recalled one."""
+    if message.recalled_at is not None:
+        return ""
+    body = message.body if isinstance(message.body, dict) else {}
+    if message.app in app_handlers:
+        return app_handlers.get(message.app).search_text(body)
+    return default_search_text(body)
 
 
 def app_label(app: str) -> str:

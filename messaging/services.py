@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.selectors import session_tag
 from contacts import policy
 from contacts.models import Department, Membership
+from core import bus
 from core.errors import ApplicationError, is_number, is_storable_text, require_number
 
 from . import metrics
@@ -177,6 +178,7 @@ def message_edit(*, user: User, message_id: Any, body: Any) -> Message:
         conversation_member_ids(message.conversation_id),
         event("message.update", message_update_frame(message, mentions=message.mentions)),
     )
+    bus.publish_on_commit("message.changed", {"ids": [message.pk]})
     return message
 
 
@@ -200,6 +202,7 @@ def message_recall(*, user: User, message_id: Any) -> Message:
         conversation_member_ids(message.conversation_id),
         event("message.update", message_update_frame(message, reactions=reactions)),
     )
+    bus.publish_on_commit("message.changed", {"ids": [message.pk]})
     return message
 
 

@@ -38,6 +38,7 @@ SWITCHBOARD_APPS = [
     "accounts",
     "contacts",
     "messaging",
+    "search",
     "apps_approval",
     "apps_attendance",
     "apps_announcements",

@@ -19,6 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import bus
 from core.errors import ApplicationError
 
 from .. import metrics
@@ -248,7 +249,8 @@ def _rows_table(rows: list[tuple], types: tuple[str, ...]) -> tuple[str, list[An
 
 def _messages_publish_on_commit(sends: list[Send]) -> None:
     """After commit: the batch's events to the event loop in one hand-over, then each
-    app's ``on_stored`` (one failing does not stop the others)."""
+    app's ``on_stored`` (one failing does not stop the others), and the domain event
+    ``message.stored`` with the new messages' ids (search indexes them)."""
     events = [
         (send.audience, event("message.new", message_frame(send.message), origin=send.request.origin, id=send.message.pk))
         for send in sends
@@ -264,6 +266,8 @@ def _messages_publish_on_commit(sends: list[Send]) -> None:
     for send in sends:
         if type(send.handler).on_stored is not AppHandler.on_stored:
             transaction.on_commit(functools.partial(send.handler.on_stored, send.message), robust=True)
+    if sends:
+        bus.publish_on_commit("message.stored", {"ids": [send.message.pk for send in sends]})
 
 
 def message_store_alone(send: Send) -> Exception | None:
