@@ -183,13 +183,13 @@ async function showFirstUnread(v, seq) {
   pinned = false;
 }
 
-async function loadOlder(v) {
+async function loadOlder(v, limit = PAGE) {
   if (!v || v.loading || v.loadingOlder || !v.hasMore || !v.minSeq) return;
   v.loadingOlder = true;
   setHistoryTop('loading');
   let res;
   try {
-    res = await api('GET', `/api/v1/conversations/${v.id}/messages/?before=${v.minSeq}&limit=${PAGE}`);
+    res = await api('GET', `/api/v1/conversations/${v.id}/messages/?before=${v.minSeq}&limit=${limit}`);
   } catch (e) {
     v.loadingOlder = false;
     if (!v.closed) setHistoryTop('error');
@@ -340,11 +340,15 @@ function updateQuotesOf(original) {
 
 /** Bring a message of the open conversation into view and flash it, loading older
  * history until it is there (a reply's quote was clicked). */
-export async function revealMessage(id, seq) {
+export async function revealMessage(id, seq, { far = false } = {}) {
   const v = state.view;
   if (!v) return;
-  for (let pages = 0; pages < 20 && !v.byId.has(id) && v.hasMore && (!seq || !v.minSeq || v.minSeq > seq); pages++) {
-    await loadOlder(v);
+  // The first page may still be loading (a search result opens its conversation).
+  for (let waits = 0; waits < 100 && v.loading && !v.closed; waits++) await new Promise((r) => setTimeout(r, 50));
+  // A search result may be far back: larger pages, further.
+  const pages = far ? 40 : 20;
+  for (let n = 0; n < pages && !v.byId.has(id) && v.hasMore && (!seq || !v.minSeq || v.minSeq > seq); n++) {
+    await loadOlder(v, far ? 200 : PAGE);
     if (v.closed) return;
   }
   const msg = v.byId.get(id);

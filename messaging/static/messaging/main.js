@@ -8,6 +8,7 @@
  *   messages.js      one message on screen; renderers.js draws its body by app
  *   actions.js       the message menu: react, reply, forward, copy, edit, recall
  *   sidebar.js       the inbox: conversations, badges, mute and pin, presence dots (presence.js)
+ *   search.js        the search box's message results (searchtext.js)
  *   composer.js      text in; picker.js the new-chat dialog, groups.js the new-group one
  *   groupinfo.js     a group's notice, its change lines and Group info (members, leave; the owner's changes)
  *   p2p.js           data channels to peers, the transport badge; direct.js what a peer sends
@@ -28,6 +29,7 @@ import { gettext } from './i18n.js';
 import { askNotificationPermission, listen } from './incoming.js';
 import { checkIdle, noteVisibility, onUserActivity } from './presence.js';
 import { bindPicker } from './picker.js';
+import { bindSearch } from './search.js';
 import { applyFilter, openDirect } from './sidebar.js';
 import { connect, goOffline, isHelloed, ping, reconnectNow, sendFrame, setConnState, signedOut } from './socket.js';
 import { changed, learnUser, loadLastId, state, upsertConv } from './state.js';
@@ -52,6 +54,7 @@ function bindEvents() {
   bindPicker();
   bindComposer();
   bindActions();
+  bindSearch();
   ui.back.addEventListener('click', () => {
     if (history.state && history.state.sbConversation) history.back();
     else { closeConversation(); history.replaceState(null, '', location.pathname + location.search); }
