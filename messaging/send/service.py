@@ -81,20 +81,17 @@ def message_send_many(requests: list[SendRequest]) -> list[SendResult | Exceptio
         except ApplicationError as error:
             outcomes[index] = error
     sends, twins = without_twins(sends)
-    if refused_originals := originals_resolve(sends):
-        for index, error in refused_originals.items():
-            outcomes[index] = error
-        # Like any refusal, a repeat of a stored message is answered with it (below).
-        refused_early = [s for s in sends if s.index in refused_originals]
-        sends = [s for s in sends if s.index not in refused_originals]
-    else:
-        refused_early = []
+    refused_originals = originals_resolve(sends)
+    for index, error in refused_originals.items():
+        outcomes[index] = error
+    # Like any refusal, a repeat of a stored message is answered with it (below).
+    refused: list[Send] = [s for s in sends if s.index in refused_originals]
+    sends = [s for s in sends if s.index not in refused_originals]
 
     targets = targets_resolve(
         [Target(s.request.sender, s.request.conversation_id, s.request.to_user_id, s.app) for s in sends]
     )
     ready: list[Send] = []
-    refused: list[Send] = refused_early
     for send, target in zip(sends, targets):
         try:
             if target.error is not None:

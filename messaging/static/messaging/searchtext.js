@@ -1,11 +1,7 @@
 /* Message search results as text (docs/search.md): the server's highlight taken apart into
  * plain text and marked words, never used as markup here. No DOM: tested with node --test. */
 
-const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" };
-
-function unescape(text) {
-  return text.replace(/&(#?\w+);/g, (m, name) => (name in ENTITIES ? ENTITIES[name] : m));
-}
+import { unescapeHtml } from './text.js';
 
 /** The parts of a highlight ("我们<mark>开会</mark> &amp; …"): [{text, mark}], the marked
  * ones being the words that matched. Any other tag is text. */
@@ -15,7 +11,7 @@ export function highlightParts(html) {
   for (const piece of String(html || '').split(/(<mark>|<\/mark>)/)) {
     if (piece === '<mark>') mark = true;
     else if (piece === '</mark>') mark = false;
-    else if (piece) parts.push({ text: unescape(piece), mark });
+    else if (piece) parts.push({ text: unescapeHtml(piece), mark });
   }
   return parts;
 }

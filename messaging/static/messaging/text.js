@@ -107,13 +107,16 @@ export function limitText(limit, lang = LANG) {
 
 const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'", nbsp: ' ' };
 
+/** Text with the entities the server's escaping writes read back (the result is only
+ * ever used as text). */
+export function unescapeHtml(text) {
+  return String(text).replace(/&(#?\w+);/g, (m, name) => (name in ENTITIES ? ENTITIES[name] : m));
+}
+
 /** The text a reader sees of the server's rendered HTML (for a preview; the result is
  * only ever used as text). */
 export function plainFromHtml(html) {
-  return String(html)
-    .replace(/<\/(p|li|blockquote|pre|h\d)>|<br\s*\/?>/gi, ' ')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&(#?\w+);/g, (m, name) => (name in ENTITIES ? ENTITIES[name] : m));
+  return unescapeHtml(String(html).replace(/<\/(p|li|blockquote|pre|h\d)>|<br\s*\/?>/gi, ' ').replace(/<[^>]*>/g, ''));
 }
 
 /** One line of plain text for a message: the sidebar and notifications show it.
