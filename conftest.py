@@ -153,3 +153,24 @@ def browser(monkeypatch):
         chromium = launch(playwright)
         yield chromium
         chromium.close()
+
+
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """In-process socket tests can end while the socket's database threads are mid-call;
+    the connections those threads held never go back to PostgreSQL's pool, and once the
+    pool is spent every later test waits for it (30 s each). After a test (its fixtures
+    torn down) that left any out, the next test starts with a fresh pool."""
+    yield
+    from django.db import connection
+
+    pool = connection._connection_pools.get(connection.alias) if connection.vendor == "postgresql" else None
+    if pool is None or connection.in_atomic_block:
+        return
+    stats = pool.get_stats()
+    held_here = connection.connection is not None
+    if stats["pool_size"] - stats["pool_available"] > held_here:
+        connection.close()
+        connection.close_pool()
