@@ -7,7 +7,9 @@ Scenarios: idle (connections held; memory per connection, connect rate; --deflat
 permessage-deflate as browsers do; --presence v1 has every client take all its contacts'
 presence, as protocol v1 does, instead of none), direct (1:1 messages at --rate), fanout (one message
 to the first user's department conversation, every member online, --repeats times),
-cluster (direct with the clients spread over --url URL1,URL2, then a fan-out across them).
+cluster (direct with the clients spread over --url URL1,URL2, then a fan-out across them),
+search (direct alone, then with --searches searches by the users of the history that
+`manage.py bench_messages --out CORPUS` generated, then alone again).
 Tokens come from `manage.py bench_users --count N --tokens FILE`; `make bench` does all of it.
 """
 
@@ -36,6 +38,8 @@ COMMON = {
     "lost": 0,
     "duplicates": 0,
 }
+#: The scenarios that send 1:1 messages at --rate for --duration.
+SENDING = ("direct", "cluster", "search")
 PACKAGES = ["django", "channels", "channels-redis", "daphne", "uvicorn", "websockets", "redis", "psycopg"]
 
 
@@ -81,6 +85,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="a server setting to record with the figures (repeatable)",
     )
+    parser.add_argument("--corpus", type=Path, default=Path("bench/results/corpus.json"),
+                        help="search: the generated history's users and words (manage.py bench_messages --out)")
+    parser.add_argument("--searches", type=int, default=1000, help="search: how many searches")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.urls = [u.strip() for u in args.url.split(",") if u.strip()]
@@ -88,8 +95,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.server_pids = [int(p) for p in args.server_pid.split(",") if p.strip()]
     except ValueError:
         parser.error("--server-pid takes process ids separated by commas")
-    if args.users < 2 or args.rate <= 0 or args.duration <= 0 or args.repeats < 1:
-        parser.error("--users must be at least 2, --rate and --duration positive, --repeats at least 1")
+    if args.users < 2 or args.rate <= 0 or args.duration <= 0 or args.repeats < 1 or args.searches < 1:
+        parser.error("--users must be at least 2, --rate and --duration positive, --repeats and --searches at least 1")
     if any("=" not in s for s in args.server_setting):
         parser.error("--server-setting takes NAME=VALUE")
     return args
@@ -110,14 +117,15 @@ def run(args: argparse.Namespace) -> dict:
         "latency_ms": {**COMMON["latency_ms"], **(figures.get("latency_ms") or {})},
         "scenario": args.scenario,
         "users": args.users,
-        "rate": args.rate if args.scenario in ("direct", "cluster") else None,
-        "duration_s": args.duration if args.scenario in ("direct", "cluster") else None,
+        "rate": args.rate if args.scenario in SENDING else None,
+        "duration_s": args.duration if args.scenario in SENDING else None,
         "server": args.label,
         "settings": {
             "users": args.users,
             "rate": args.rate,
             "duration_s": args.duration,
             "repeats": args.repeats,
+            "searches": args.searches if args.scenario == "search" else None,
             "deflate": args.deflate,
             "presence": args.presence,
             "settle_s": args.settle,

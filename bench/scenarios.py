@@ -4,9 +4,20 @@ token) and returns its figures; ``bench.__main__`` adds the keys every result sh
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import datetime
+import json
+import multiprocessing
+import os
+import random
+import statistics
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .client import (
     BenchClient,
@@ -292,4 +303,193 @@ async def cluster(args, users: list[dict]) -> dict:
     return await _connected_run(args, users, measure)
 
 
-SCENARIOS = {"idle": idle, "direct": direct, "fanout": fanout, "cluster": cluster}
+
+
+# --- search ---------------------------------------------------------------------------
+
+#: The kinds of search asked, and their shares of the searches.
+SEARCH_KINDS = {
+    "rare word": 0.2,
+    "common word": 0.2,
+    "two words": 0.15,
+    "in: a conversation": 0.15,
+    "from: a person": 0.1,
+    "after: a date": 0.1,
+    "by relevance": 0.1,
+}
+
+
+def search_plan(corpus: dict, users: list[dict], count: int, seed: int = 7) -> list[tuple[str, dict, dict]]:
+    """``count`` searches (kind, user, query parameters) by users of the generated history,
+    always the same for one seed. Each user is in a few dozen of its conversations."""
+    rng = random.Random(seed)
+    words = corpus["words"]
+    searchers = [u for u in users if corpus["conversations"].get(u["username"])]
+    if not searchers:
+        raise SystemExit("no user with a token is in the generated history: run bench_messages and bench_users")
+    after = (datetime.date.today() - datetime.timedelta(days=60)).isoformat()
+    kinds = rng.choices(list(SEARCH_KINDS), list(SEARCH_KINDS.values()), k=count)
+    plan = []
+    for kind in kinds:
+        user = rng.choice(searchers)
+        common = rng.choice(words["common"])
+        params = {"q": common}
+        if kind == "rare word":
+            params = {"q": rng.choice(words["rare"])}
+        elif kind == "two words":
+            params = {"q": rng.choice(words["mixed"]) if rng.random() < 0.5 else f"{common} {rng.choice(words['common'])}"}
+        elif kind == "in: a conversation":
+            params = {"q": f"{common} in:{rng.choice(corpus['conversations'][user['username']])}"}
+        elif kind == "from: a person":
+            params = {"q": f"{common} from:{rng.choice(searchers)['username']}"}
+        elif kind == "after: a date":
+            params = {"q": f"{common} after:{after}"}
+        elif kind == "by relevance":
+            params = {"q": common, "sort": "relevance"}
+        plan.append((kind, user, params))
+    return plan
+
+
+def _search_once(url: str, user: dict, params: dict) -> tuple[int, int, float]:
+    """One search through the REST API: its status, how many results, its milliseconds."""
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/api/v1/search/messages/?{urllib.parse.urlencode(params)}",
+        headers={"Authorization": f"Bearer {user['token']}"},
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            found = len(json.load(response)["results"])
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status, found = error.code, 0
+    return status, found, (time.perf_counter() - started) * 1000
+
+
+def searches_run(urls: list[str], plan: list[tuple[str, dict, dict]], seconds: float) -> dict:
+    """The planned searches at an even pace over ``seconds`` (each is started on time,
+    whether the ones before have finished or not, as many people searching would). It
+    runs in a process of its own, so that its threads do not slow the senders' loop."""
+    interval = seconds / len(plan)
+    started = time.perf_counter()
+    futures = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as executor:
+        for n, (kind, user, params) in enumerate(plan):
+            delay = started + n * interval - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append((kind, executor.submit(_search_once, urls[n % len(urls)], user, params)))
+        done = [(kind, future.result()) for kind, future in futures]
+    by_kind = {}
+    for kind in SEARCH_KINDS:
+        answers = [answer for k, answer in done if k == kind]
+        ok = [a for a in answers if a[0] == 200]
+        by_kind[kind] = {
+            "searches": len(answers),
+            "latency_ms": summary_ms([a[2] for a in ok]),
+            "results_mean": round(statistics.fmean([a[1] for a in ok]), 1) if ok else None,
+            "empty": sum(1 for a in ok if a[1] == 0),
+            "errors": len(answers) - len(ok),
+        }
+    statuses = [answer[0] for _kind, answer in done]
+    return {
+        "searches": len(done),
+        "seconds": round(time.perf_counter() - started, 1),
+        "latency_ms": summary_ms([a[2] for _k, a in done if a[0] == 200]),
+        "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+        "by_kind": by_kind,
+    }
+
+
+def _process_cpu(pid: int) -> float:
+    """User and system CPU of one process so far, in clock ticks (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pids: list[int]) -> dict[str, float] | None:
+    """CPU seconds so far of the workers with their children (the word segmenter), and of
+    every PostgreSQL process on the machine, from /proc."""
+    if not pids:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    workers = sum(_process_cpu(p) + sum(_process_cpu(c) for c in _children(p)) for p in pids)
+    postgres = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    postgres += _process_cpu(int(entry.name))
+            except OSError:
+                continue
+    return {"workers": workers / ticks, "postgresql": postgres / ticks}
+
+
+async def search(args, users: list[dict]) -> dict:
+    """1:1 messages at --rate, three times: alone, with --searches searches by the users of
+    the generated history (``bench_messages``) spread over the same time, and alone again.
+    The searches' latency by kind, and the sends' latency and the workers' CPU per message
+    in each of the three."""
+    corpus = json.loads(args.corpus.read_text())
+    everyone = json.loads(args.tokens.read_text())
+    plan = search_plan(corpus, everyone, args.searches)
+
+    async def phase(clients: list[BenchClient], searches: bool) -> dict:
+        cpu, load = _cpu_seconds(args.server_pids), os.getloadavg()[0]
+        sending = _send_pairs(clients, rate=args.rate, duration=args.duration)
+        if searches:
+            searching = asyncio.get_running_loop().run_in_executor(
+                searcher, searches_run, args.urls, plan, args.duration
+            )
+            found, run = await asyncio.gather(searching, sending)
+        else:
+            found, run = None, await sending
+        figures = await _direct_figures(run, drain=args.drain)
+        spent = _cpu_seconds(args.server_pids)
+        for name in ("workers", "postgresql"):
+            # Per message sent; with searches running it holds their cost too.
+            figures[f"{name}_cpu_ms_per_message"] = (
+                round((spent[name] - cpu[name]) * 1000 / figures["sent"], 3) if cpu and spent else None
+            )
+        figures["load_average_1m"] = [round(load, 2), round(os.getloadavg()[0], 2)]
+        await settle(clients, quiet=0.5, limit=args.settle)
+        return {"sends": figures, "search": found}
+
+    searcher = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+
+    async def measure(clients: list[BenchClient]) -> dict:
+        # The searching process starts (and imports) before anything is timed.
+        await asyncio.get_running_loop().run_in_executor(searcher, int)
+        before = (await phase(clients, searches=False))["sends"]
+        during = await phase(clients, searches=True)
+        after = (await phase(clients, searches=False))["sends"]
+        alone_p99 = [p["latency_ms"]["p99"] for p in (before, after) if p["latency_ms"]["p99"] is not None]
+        sends = during["sends"]
+        return {
+            **sends,
+            "search": during["search"],
+            "sends_alone_before": before,
+            "sends_alone_after": after,
+            "send_p99_ratio": (
+                round(sends["latency_ms"]["p99"] / statistics.fmean(alone_p99), 3)
+                if alone_p99 and sends["latency_ms"]["p99"]
+                else None
+            ),
+            "lost": before["lost"] + sends["lost"] + after["lost"],
+        }
+
+    with searcher:
+        return await _connected_run(args, users, measure)
+
+
+SCENARIOS = {"idle": idle, "direct": direct, "fanout": fanout, "cluster": cluster, "search": search}

@@ -44,6 +44,8 @@ class Plan:
     workers: int = 1
     deflate: bool = False
     fanout_layout: bool = False
+    # A generated history of messages to search (manage.py bench_messages, search_reindex).
+    corpus: bool = False
 
 
 PLANS = {
@@ -54,6 +56,7 @@ PLANS = {
         Plan("direct", "direct"),
         Plan("fanout", "fanout", fanout_layout=True),
         Plan("cluster", "cluster", workers=2),
+        Plan("search", "search", corpus=True),
     ]
 }
 
@@ -79,6 +82,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--fanout-users", type=int, default=int(env("BENCH_FANOUT_USERS", "100")),
         help="BENCH_FANOUT_USERS: members of the fan-out department, all online")
     add("--repeats", type=int, default=int(env("BENCH_REPEATS", "5")), help="BENCH_REPEATS: fan-out rounds")
+    add("--search-messages", type=int, default=int(env("BENCH_SEARCH_MESSAGES", "1000000")),
+        help="BENCH_SEARCH_MESSAGES: the generated history's size, for search")
+    add("--search-users", type=int, default=int(env("BENCH_SEARCH_USERS", "1000")),
+        help="BENCH_SEARCH_USERS: the users of the generated history, who search")
+    add("--search-rate", type=float, default=float(env("BENCH_SEARCH_RATE", "500")),
+        help="BENCH_SEARCH_RATE: messages a second sent while searching")
+    add("--search-duration", type=float, default=float(env("BENCH_SEARCH_DURATION", "30")),
+        help="BENCH_SEARCH_DURATION: seconds of each of the three phases")
+    add("--searches", type=int, default=int(env("BENCH_SEARCHES", "1000")), help="BENCH_SEARCHES: searches asked")
     add("--presence", choices=PRESENCE_MODES, default=env("BENCH_PRESENCE", "subscribe"),
         help="BENCH_PRESENCE: how the clients take presence (docs/protocol.md)")
     add("--asgi-server", choices=ASGI_SERVERS, default=env("ASGI_SERVER", "daphne"), help="ASGI_SERVER")
@@ -146,6 +158,7 @@ class Suite:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.tokens = args.results / "tokens.json"
+        self.corpus = args.results / "corpus.json"
         self.environ = {
             **os.environ,
             "DATABASE_URL": args.database_url,
@@ -166,7 +179,22 @@ class Suite:
 
     def layout(self, plan: Plan) -> int:
         """Lay the users out for ``plan`` and issue fresh tokens (they live 15 minutes)."""
-        if plan.fanout_layout:
+        if plan.corpus:
+            # Tokens for everyone of the history (the searchers); the first BENCH_USERS send.
+            users = self.args.users
+            everyone = max(users, self.args.search_users)
+            manage(
+                "bench_users", "--count", str(everyone), "--team-size", str(self.args.team_size),
+                "--tokens", str(self.tokens), environ=self.environ,
+            )  # fmt: skip
+            step(f"{plan.name}: a history of {self.args.search_messages} messages among {self.args.search_users} users")
+            manage(
+                "bench_messages", "--count", str(self.args.search_messages), "--users", str(self.args.search_users),
+                "--out", str(self.corpus), environ=self.environ,
+            )  # fmt: skip
+            step(f"{plan.name}: indexing what is not indexed yet")
+            manage("search_reindex", "--missing", environ=self.environ)
+        elif plan.fanout_layout:
             users = self.args.fanout_users
             manage("bench_users", "--count", str(users), "--tokens", str(self.tokens), environ=self.environ)
         else:
@@ -179,6 +207,8 @@ class Suite:
 
     def server_settings(self, plan: Plan, users: int) -> dict[str, str]:
         layout = f"one department of {users}" if plan.fanout_layout else f"teams of {self.args.team_size}"
+        if plan.corpus:
+            layout += f"; a history of {self.args.search_messages} messages among {self.args.search_users} users"
         return {
             "asgi_server": self.args.asgi_server,
             "workers": str(plan.workers),
@@ -207,9 +237,13 @@ class Suite:
             for worker in workers:
                 worker.wait_ready(timeout=60)
             step(f"{plan.name}: {users} users on {label.split(';')[0]}")
+            rate, duration = self.args.rate, self.args.duration
+            if plan.corpus:
+                rate, duration = self.args.search_rate, self.args.search_duration
             command = [
                 sys.executable, "-m", "bench", "--scenario", plan.scenario, "--users", str(users),
-                "--rate", str(self.args.rate), "--duration", str(self.args.duration),
+                "--rate", str(rate), "--duration", str(duration),
+                "--corpus", str(self.corpus), "--searches", str(self.args.searches),
                 "--repeats", str(self.args.repeats), "--tokens", str(self.tokens), "--out", str(out),
                 "--presence", self.args.presence,
                 "--url", ",".join(w.url for w in workers), "--server-pid", ",".join(str(w.pid) for w in workers),
@@ -234,6 +268,9 @@ def report(name: str, result: dict) -> str:
         parts.append(f"p50/p95/p99 {latency['p50']}/{latency['p95']}/{latency['p99']} ms")
     if result.get("delivered_per_s") is not None:
         parts.append(f"{result['delivered_per_s']} delivered/s")
+    if result.get("search"):
+        found = result["search"]["latency_ms"]
+        parts.append(f"searches p50/p95 {found['p50']}/{found['p95']} ms, send p99 ×{result['send_p99_ratio']} beside alone")
     parts.append(f"errors {result['errors']}, lost {result['lost']}, duplicates {result['duplicates']}")
     return "; ".join(parts)
 

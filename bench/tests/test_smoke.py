@@ -88,3 +88,18 @@ def test_cluster_across_a_daphne_and_a_uvicorn_worker(services_env, tokens, tmp_
     assert cluster["delivered"] == cluster["sent"] == 10
     assert cluster["fanout"]["workers"] == {"bench-daphne": USERS // 2, "bench-uvicorn": USERS // 2}
     assert [r["delivered"] for r in cluster["fanout"]["rounds"]] == [USERS - 1, USERS - 1]
+
+
+def test_search_while_sending(web_worker, tokens, tmp_path):
+    corpus = tmp_path / "corpus.json"
+    call_command("bench_messages", count=500, users=USERS, group_size=5, out=corpus, stdout=io.StringIO(),
+                 stderr=io.StringIO())  # fmt: skip
+    call_command("search_reindex", "--missing", stdout=io.StringIO(), stderr=io.StringIO())
+    search = bench("search", [web_worker], tokens, tmp_path, "--corpus", str(corpus), "--searches", "10")
+    assert search["search"]["statuses"] == {"200": 10}
+    assert sum(kind["searches"] for kind in search["search"]["by_kind"].values()) == 10
+    assert search["search"]["latency_ms"]["p95"] is not None
+    for phase in (search, search["sends_alone_before"], search["sends_alone_after"]):
+        assert phase["sent"] == phase["delivered"] == 10
+        assert phase["workers_cpu_ms_per_message"] > 0 and phase["postgresql_cpu_ms_per_message"] > 0
+    assert search["send_p99_ratio"] is not None

@@ -196,6 +196,25 @@ def test_the_reindex_command_builds_the_index_and_can_run_again(demo, api_for):
         assert f"{total}/{total} messages (100%)" in err.getvalue()
 
 
+def test_the_reindex_command_can_index_only_what_has_no_document(demo, api_for):
+    indexer.mode = "manual"
+    alice = api_for(demo["alice"])
+    indexed = send(alice, "already indexed", conversation=dev())
+    documents_update([indexed["id"]])
+    MessageDocument.objects.filter(message_id=indexed["id"]).update(terms="stale")
+    missing = send(alice, "never indexed", conversation=dev())
+    indexer.pending.clear()
+    out = io.StringIO()
+    call_command("search_reindex", "--missing", stdout=out, stderr=io.StringIO())
+    assert found(api_for(demo["bob"]), "never") == [missing["id"]]
+    # A document that is there is left as it is (the whole reindex writes it again).
+    assert MessageDocument.objects.get(message_id=indexed["id"]).terms == "stale"
+    assert "documents written" in out.getvalue()
+    out = io.StringIO()
+    call_command("search_reindex", "--missing", stdout=out, stderr=io.StringIO())
+    assert "Indexed 0 messages" in out.getvalue()
+
+
 def test_documents_update_removes_what_is_gone(demo, api_for):
     ack = send(api_for(demo["alice"]), "to be deleted", conversation=dev())
     Message.objects.filter(pk=ack["id"]).delete()

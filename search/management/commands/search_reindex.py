@@ -4,9 +4,11 @@ whenever the index may have fallen behind. Safe to rerun."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.db.models import Exists, OuterRef
 
 from messaging.models import Message
 from search.indexer import documents_update
+from search.models import MessageDocument
 
 
 class Command(BaseCommand):
@@ -19,16 +21,25 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=1000, help="Messages per batch (default 1000).")
         parser.add_argument("--after", type=int, default=0, help="Start after this message id (to resume).")
         parser.add_argument("--quiet", action="store_true", help="No progress line.")
+        parser.add_argument(
+            "--missing",
+            action="store_true",
+            help="Only messages that have no document (after a crash, or a history loaded without indexing); "
+            "edits the index missed are not looked for.",
+        )
 
-    def handle(self, *args, batch: int, after: int, quiet: bool, **options) -> None:
+    def handle(self, *args, batch: int, after: int, quiet: bool, missing: bool, **options) -> None:
         batch = max(1, batch)
-        total = Message.objects.filter(pk__gt=after).count()
+        messages = Message.objects.all()
+        if missing:
+            messages = messages.exclude(Exists(MessageDocument.objects.filter(message=OuterRef("pk"))))
+        total = messages.filter(pk__gt=after).count()
         done = written = 0
         last = after
         progress = _Progress(total, enabled=not quiet, out=self.stderr._out)
         while True:
             # Keyset by id: each batch is one short read of the primary key's index.
-            ids = list(Message.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
+            ids = list(messages.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
             if not ids:
                 break
             written += documents_update(ids)
