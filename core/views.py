@@ -1,11 +1,17 @@
+import json
 from urllib.parse import urlsplit
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from core import pwa
 from core.readiness import OK, readiness_checks
 
 
@@ -17,6 +23,44 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("favicon.svg"))
+
+
+def web_app_manifest(request: HttpRequest) -> HttpResponse:
+    """The web app manifest (core.pwa), for everyone: browsers fetch it without cookies
+    unless the page's link asks for them, as base.html's does so that a signed-in person's
+    own language choice names the shortcuts."""
+    response = JsonResponse(
+        pwa.manifest(), content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
+    )
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, at the root so that its scope is the whole site. ``no-cache``: the
+    browser asks each time it checks for an update, and a new release is found at once."""
+    shell = pwa.shell()
+    values = {
+        "version": shell.version,
+        "static_prefix": urlsplit(staticfiles_storage.base_url).path,
+        "offline_url": reverse("offline"),
+        "shell": list(shell.urls),
+    }
+    # Each value goes into the script as a JSON literal, which HTML escaping must not touch.
+    context = {name: mark_safe(json.dumps(value)) for name, value in values.items()}
+    body = render_to_string("core/sw.js", context)
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def offline(request: HttpRequest) -> HttpResponse:
+    """The page the service worker shows for a page that cannot be reached. The same for
+    everyone (it is kept in the browser's cache): rendered without the request, so without
+    the signed-in person's top bar, and without taking their pending messages."""
+    response = HttpResponse(render_to_string("core/offline.html"))
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -33,6 +33,11 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("favicon.ico", views.favicon),
+    # The installable app (docs/mobile.md): its manifest, its service worker (at the root,
+    # for the whole site's scope) and the page that worker shows offline.
+    path("manifest.webmanifest", views.web_app_manifest, name="manifest"),
+    path("sw.js", views.service_worker, name="service-worker"),
+    path("offline/", views.offline, name="offline"),
     path("metrics", messaging_views.metrics, name="metrics"),
     path("chat/", messaging_views.chat, name="chat"),
     path("accounts/", include("accounts.urls")),

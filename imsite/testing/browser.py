@@ -13,6 +13,15 @@ def launch(playwright, *, extra_args: list[str] | None = None):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=HERMETIC_ARGS + (extra_args or []))
 
 
+def launch_persistent(playwright, user_data_dir, *, extra_args: list[str] | None = None, **context_options):
+    """Chromium with a profile kept in ``user_data_dir``: one context, as a person's own
+    browser has. What Chromium refuses in the incognito contexts of ``launch()`` (installing
+    a web app) it allows here."""
+    return playwright.chromium.launch_persistent_context(
+        user_data_dir, executable_path=CHROMIUM, args=HERMETIC_ARGS + (extra_args or []), **context_options
+    )
+
+
 def login_context(browser, *, base_url: str, user, **context_options):
     """A browser context signed in as ``user`` with a session made in the shared database."""
     from django.db import connection

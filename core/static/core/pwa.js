@@ -1,0 +1,45 @@
+/* The installable app (docs/mobile.md), on every page of base.html:
+ *
+ * - registers the service worker, /sw.js (core.views.service_worker), which keeps the
+ *   static files and the offline page;
+ * - shows the top bar's "Install app" button while the browser offers to install the app
+ *   (Chrome and Edge fire beforeinstallprompt; Safari has Share → Add to Home Screen and
+ *   never shows it), and hides it once the app is installed;
+ * - on the offline page, opens the page that was asked for again when the network is back.
+ */
+
+if ('serviceWorker' in navigator) {
+  // updateViaCache 'none': the browser always asks the server whether /sw.js changed.
+  navigator.serviceWorker.register('/sw.js', { scope: '/', updateViaCache: 'none' }).catch((error) => {
+    console.warn('Switchboard: the service worker could not be registered', error);
+  });
+}
+
+const installButton = document.getElementById('sb-install');
+let offer = null; // the browser's beforeinstallprompt event, while it stands
+
+window.addEventListener('beforeinstallprompt', (event) => {
+  // The button asks instead of the browser's own banner.
+  event.preventDefault();
+  offer = event;
+  if (installButton) installButton.hidden = false;
+});
+
+window.addEventListener('appinstalled', () => {
+  offer = null;
+  if (installButton) installButton.hidden = true;
+});
+
+if (installButton) {
+  installButton.addEventListener('click', () => {
+    if (!offer) return;
+    // An offer prompts once; after a "no" the browser makes a new one on a later visit.
+    offer.prompt();
+    offer = null;
+    installButton.hidden = true;
+  });
+}
+
+if (document.body && document.body.classList.contains('offline')) {
+  window.addEventListener('online', () => location.reload());
+}

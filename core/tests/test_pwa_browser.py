@@ -1,0 +1,112 @@
+"""The installable app in a real browser (Playwright with Debian's Chromium): Chromium's own
+installability check passes for the chat, and with the network gone the service worker
+answers a page with the offline page it keeps.
+
+The server is a standalone Switchboard on its own SQLite database and in-memory channel
+layer (imsite.testing.servers.standalone_env): nothing here needs more than one worker.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from imsite.testing.browser import launch_persistent
+from imsite.testing.servers import ServerProcess, manage, standalone_env
+
+pytestmark = [pytest.mark.browser]
+
+# An offer to install, as the browser makes one, whose prompt() is only counted (the real
+# one opens the browser's install dialog).
+OFFER = """() => {
+  const offer = new Event('beforeinstallprompt', { cancelable: true });
+  offer.prompt = () => { window.__sbPrompted = (window.__sbPrompted || 0) + 1; return Promise.resolve(); };
+  window.dispatchEvent(offer);
+  return offer.defaultPrevented;
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("pwa")
+    env = standalone_env(directory)
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    manage("seed_demo", "--no-history", env=env)
+    server = ServerProcess("pwa", env, directory)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def chat(server, tmp_path):
+    """Alice's chat, signed in through the sign-in page, once the service worker controls it.
+    A browser with a profile of its own (Chromium installs nothing from an incognito one)."""
+    with sync_playwright() as playwright:
+        context = launch_persistent(playwright, tmp_path / "profile", base_url=server.url)
+        try:
+            yield sign_in(context)
+        finally:
+            context.close()
+
+
+def sign_in(context):
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto("/accounts/login/?next=/chat/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "switchboard-demo")
+    page.click("form button[type=submit]")
+    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=20_000)
+    # Installed (the shell cached), activated, and in charge of this page (clients.claim()).
+    state = page.evaluate("navigator.serviceWorker.ready.then((r) => r.active.state)")
+    assert state in ("activating", "activated")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    return page
+
+
+def test_chromium_finds_the_chat_installable(chat):
+    cdp = chat.context.new_cdp_session(chat)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"].endswith("/manifest.webmanifest")
+    assert manifest["errors"] == []
+    assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+
+
+def test_the_install_button_shows_when_the_browser_offers_and_prompts_once(chat):
+    button = chat.get_by_test_id("install-app")
+    # Chromium itself offers to install the chat (beforeinstallprompt).
+    expect(button).to_be_visible(timeout=15_000)
+    expect(button).to_have_text("Install app")
+    # The page took the offer, so that the browser shows no banner of its own.
+    assert chat.evaluate(OFFER) is True
+    button.click()
+    assert chat.evaluate("window.__sbPrompted") == 1
+    expect(button).to_be_hidden()
+    # A new offer, then the app installed from the browser's own menu: the button goes.
+    chat.evaluate(OFFER)
+    expect(button).to_be_visible()
+    chat.evaluate("window.dispatchEvent(new Event('appinstalled'))")
+    expect(button).to_be_hidden()
+
+
+def test_offline_a_page_is_answered_with_the_offline_page_from_the_cache(chat):
+    chat.context.set_offline(True)
+    chat.reload()
+    offline = chat.get_by_test_id("offline")
+    expect(offline).to_be_visible()
+    expect(offline).to_contain_text("You are offline")
+    assert chat.url.endswith("/chat/")  # the page asked for, not a redirect
+    # Styled: the stylesheet came from the service worker's cache too.
+    retry = chat.get_by_test_id("offline-retry")
+    assert retry.evaluate("(a) => getComputedStyle(a).backgroundColor") == "rgb(47, 111, 237)"
+    # Any other page as well, not only the ones opened before.
+    chat.goto("/approvals/")
+    expect(chat.get_by_test_id("offline")).to_be_visible()
+
+    # Back online, the page opens by itself.
+    chat.context.set_offline(False)
+    expect(chat.locator("h1")).not_to_have_text("You are offline", timeout=15_000)
+    expect(chat.get_by_test_id("offline")).to_have_count(0)
+    assert chat.url.endswith("/approvals/")
