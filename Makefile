@@ -15,7 +15,7 @@ help:
 	@echo "make bench  run the load benchmark (PostgreSQL, Redis db 13) into bench/results/: sizes via"
 	@echo "            BENCH_USERS BENCH_TEAM_SIZE BENCH_RATE BENCH_DURATION BENCH_FANOUT_USERS BENCH_REPEATS,"
 	@echo "            BENCH_SCENARIOS, BENCH_PRESENCE=subscribe|v1, BENCH_DATABASE_URL, BENCH_REDIS_URL, ASGI_SERVER=daphne|uvicorn;"
-	@echo "            search: BENCH_SEARCH_MESSAGES BENCH_SEARCH_USERS BENCH_SEARCHES BENCH_SEARCH_RATE BENCH_SEARCH_DURATION"
+	@echo "            search: BENCH_SEARCH_MESSAGES BENCH_SEARCH_USERS BENCH_SEARCHES BENCH_SEARCH_RATE BENCH_SEARCH_SEND_RATE BENCH_SEARCH_DURATION"
 	@echo "make cluster  CLUSTER_WORKERS web workers from PORT, Celery worker and beat (needs DATABASE_URL, REDIS_URL)"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt

@@ -8,8 +8,9 @@ permessage-deflate as browsers do; --presence v1 has every client take all its c
 presence, as protocol v1 does, instead of none), direct (1:1 messages at --rate), fanout (one message
 to the first user's department conversation, every member online, --repeats times),
 cluster (direct with the clients spread over --url URL1,URL2, then a fan-out across them),
-search (direct alone, then with --searches searches by the users of the history that
-`manage.py bench_messages --out CORPUS` generated, then alone again).
+search (direct alone, then while --searches searches are made at --search-rate a second
+by the users of the history that `manage.py bench_messages --out CORPUS` generated, then
+alone again).
 Tokens come from `manage.py bench_users --count N --tokens FILE`; `make bench` does all of it.
 """
 
@@ -88,6 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--corpus", type=Path, default=Path("bench/results/corpus.json"),
                         help="search: the generated history's users and words (manage.py bench_messages --out)")
     parser.add_argument("--searches", type=int, default=1000, help="search: how many searches")
+    parser.add_argument("--search-rate", type=float, default=10, help="search: searches a second")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     args.urls = [u.strip() for u in args.url.split(",") if u.strip()]
@@ -95,8 +97,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.server_pids = [int(p) for p in args.server_pid.split(",") if p.strip()]
     except ValueError:
         parser.error("--server-pid takes process ids separated by commas")
-    if args.users < 2 or args.rate <= 0 or args.duration <= 0 or args.repeats < 1 or args.searches < 1:
-        parser.error("--users must be at least 2, --rate and --duration positive, --repeats and --searches at least 1")
+    if args.users < 2 or min(args.rate, args.duration, args.search_rate) <= 0 or min(args.repeats, args.searches) < 1:
+        parser.error(
+            "--users must be at least 2, --rate, --duration and --search-rate positive, --repeats and --searches at least 1"
+        )
     if any("=" not in s for s in args.server_setting):
         parser.error("--server-setting takes NAME=VALUE")
     return args
@@ -126,6 +130,7 @@ def run(args: argparse.Namespace) -> dict:
             "duration_s": args.duration,
             "repeats": args.repeats,
             "searches": args.searches if args.scenario == "search" else None,
+            "search_rate": args.search_rate if args.scenario == "search" else None,
             "deflate": args.deflate,
             "presence": args.presence,
             "settle_s": args.settle,

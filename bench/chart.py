@@ -65,7 +65,10 @@ def draw(results: dict[str, dict], path: Path) -> Path:
     memory = [n for n in MEMORY_SCENARIOS if n in results]
     if memory:
         panels.append("memory")
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 1, 5.6), squeeze=False)
+    searched = (results.get("search") or {}).get("search")
+    if searched:
+        panels.append("search")
+    figure, axes = plt.subplots(1, len(panels), figsize=(max(5.2 * len(panels) + 1, 10), 5.6), squeeze=False)
     axes = dict(zip(panels, axes[0]))
 
     if "latency" in axes:
@@ -106,6 +109,24 @@ def draw(results: dict[str, dict], path: Path) -> Path:
         _bars(ax, labels, series, "KB of server memory (RSS)")
         ax.set_title("Server memory per idle connection")
 
+    if "search" in axes:
+        ax = axes["search"]
+        result = results["search"]
+        kinds = [(k, v) for k, v in searched["by_kind"].items() if v["searches"]]
+        series = [
+            (p, c, [v["latency_ms"].get(p) for _k, v in kinds]) for p, c in PERCENTILES if p in ("p50", "p95")
+        ]
+        labels = [f"{k.replace(' ', chr(10), 1)}\n({v['searches']})" for k, v in kinds]
+        _bars(ax, labels, series, "milliseconds")
+        ax.tick_params(axis="x", labelsize=7)
+        alone = result["sends_alone_before"]["latency_ms"]["p99"]
+        ax.set_title(
+            f"Search, {searched['searches']} in {searched['seconds']} s while {result.get('rate')} msg/s are sent\n"
+            f"send p99 {result['latency_ms']['p99']} ms with, {alone} ms without",
+            fontsize=9,
+        )
+        ax.legend(title="percentile", fontsize=8, loc="upper left")
+
     any_result = next(iter(results.values()))
     server = any_result.get("settings", {}).get("server", {})
     versions = any_result.get("versions", {})
@@ -131,7 +152,7 @@ def main() -> None:
     directory = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results")
     results = {
         name: json.loads((directory / f"{name}.json").read_text())
-        for name in [*LATENCY_SCENARIOS, *MEMORY_SCENARIOS]
+        for name in [*LATENCY_SCENARIOS, *MEMORY_SCENARIOS, "search"]
         if (directory / f"{name}.json").exists()
     }
     if not results:

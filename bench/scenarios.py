@@ -436,20 +436,24 @@ def _cpu_seconds(pids: list[int]) -> dict[str, float] | None:
 
 
 async def search(args, users: list[dict]) -> dict:
-    """1:1 messages at --rate, three times: alone, with --searches searches by the users of
-    the generated history (``bench_messages``) spread over the same time, and alone again.
+    """1:1 messages at --rate, three times: alone for --duration, while --searches searches
+    by the users of the generated history (``bench_messages``) are made at --search-rate a
+    second, and alone again.
     The searches' latency by kind, and the sends' latency and the workers' CPU per message
     in each of the three."""
     corpus = json.loads(args.corpus.read_text())
     everyone = json.loads(args.tokens.read_text())
     plan = search_plan(corpus, everyone, args.searches)
 
+    # The searches at --search-rate a second, the messages sent meanwhile; alone, --duration.
+    searching_seconds = len(plan) / args.search_rate
+
     async def phase(clients: list[BenchClient], searches: bool) -> dict:
         cpu, load = _cpu_seconds(args.server_pids), os.getloadavg()[0]
-        sending = _send_pairs(clients, rate=args.rate, duration=args.duration)
+        sending = _send_pairs(clients, rate=args.rate, duration=searching_seconds if searches else args.duration)
         if searches:
             searching = asyncio.get_running_loop().run_in_executor(
-                searcher, searches_run, args.urls, plan, args.duration
+                searcher, searches_run, args.urls, plan, searching_seconds
             )
             found, run = await asyncio.gather(searching, sending)
         else:

@@ -86,11 +86,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="BENCH_SEARCH_MESSAGES: the generated history's size, for search")
     add("--search-users", type=int, default=int(env("BENCH_SEARCH_USERS", "1000")),
         help="BENCH_SEARCH_USERS: the users of the generated history, who search")
-    add("--search-rate", type=float, default=float(env("BENCH_SEARCH_RATE", "500")),
-        help="BENCH_SEARCH_RATE: messages a second sent while searching")
-    add("--search-duration", type=float, default=float(env("BENCH_SEARCH_DURATION", "30")),
-        help="BENCH_SEARCH_DURATION: seconds of each of the three phases")
+    add("--search-send-rate", type=float, default=float(env("BENCH_SEARCH_SEND_RATE", "500")),
+        help="BENCH_SEARCH_SEND_RATE: messages a second sent, with and without searches")
+    add("--search-duration", type=float, default=float(env("BENCH_SEARCH_DURATION", "60")),
+        help="BENCH_SEARCH_DURATION: seconds of each phase without searches")
     add("--searches", type=int, default=int(env("BENCH_SEARCHES", "1000")), help="BENCH_SEARCHES: searches asked")
+    add("--search-rate", type=float, default=float(env("BENCH_SEARCH_RATE", "10")),
+        help="BENCH_SEARCH_RATE: searches a second")
     add("--presence", choices=PRESENCE_MODES, default=env("BENCH_PRESENCE", "subscribe"),
         help="BENCH_PRESENCE: how the clients take presence (docs/protocol.md)")
     add("--asgi-server", choices=ASGI_SERVERS, default=env("ASGI_SERVER", "daphne"), help="ASGI_SERVER")
@@ -239,11 +241,12 @@ class Suite:
             step(f"{plan.name}: {users} users on {label.split(';')[0]}")
             rate, duration = self.args.rate, self.args.duration
             if plan.corpus:
-                rate, duration = self.args.search_rate, self.args.search_duration
+                rate, duration = self.args.search_send_rate, self.args.search_duration
             command = [
                 sys.executable, "-m", "bench", "--scenario", plan.scenario, "--users", str(users),
                 "--rate", str(rate), "--duration", str(duration),
                 "--corpus", str(self.corpus), "--searches", str(self.args.searches),
+                "--search-rate", str(self.args.search_rate),
                 "--repeats", str(self.args.repeats), "--tokens", str(self.tokens), "--out", str(out),
                 "--presence", self.args.presence,
                 "--url", ",".join(w.url for w in workers), "--server-pid", ",".join(str(w.pid) for w in workers),

@@ -262,6 +262,9 @@ class Command(BaseCommand):
                     ConversationMember.objects.filter(conversation=conversation).update(last_read_seq=seq)
         self.stderr.write("")
         assert written == count, (written, count)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {Message._meta.db_table}, {ConversationMember._meta.db_table}")
 
     def _write(self, rows: Iterator[tuple], count: int) -> int:
         written = 0
