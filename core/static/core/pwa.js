@@ -5,7 +5,7 @@
  * - shows the top bar's "Install app" button while the browser offers to install the app
  *   (Chrome and Edge fire beforeinstallprompt; Safari has Share → Add to Home Screen and
  *   never shows it), and hides it once the app is installed;
- * - on the offline page, opens the page that was asked for again when the network is back.
+ * - on the offline page, opens the page that was asked for again when the server answers.
  */
 
 if ('serviceWorker' in navigator) {
@@ -41,5 +41,18 @@ if (installButton) {
 }
 
 if (document.body && document.body.classList.contains('offline')) {
-  window.addEventListener('online', () => location.reload());
+  // Back online, open the page asked for again once the server answers: the browser may
+  // say it is online a moment before requests get through, and a reload then would only
+  // show this page again.
+  const reopen = async () => {
+    if (!navigator.onLine) return;
+    try {
+      await fetch(location.href, { method: 'HEAD', cache: 'no-store', credentials: 'same-origin' });
+    } catch (error) {
+      return; // not yet: the next try or the next online event
+    }
+    location.reload();
+  };
+  window.addEventListener('online', reopen);
+  setInterval(reopen, 3000);
 }
