@@ -44,7 +44,6 @@ SWITCHBOARD_APPS = [
     "apps_announcements",
     "files",
     "integrations",
-    "push",
 ]
 
 INSTALLED_APPS = [
