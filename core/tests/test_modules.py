@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-from django.core.management import call_command
 from django.template import Context, Template
-from django.test import override_settings
 
 from core.templatetags import modules
-
-
-@pytest.fixture
-def collected(tmp_path):
-    storages = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-    }
-    with override_settings(STATIC_ROOT=tmp_path, STORAGES=storages):
-        call_command("collectstatic", interactive=False, verbosity=0)
-        modules.import_map.cache_clear()
-        yield tmp_path
-    modules.import_map.cache_clear()
 
 
 def test_collected_modules_are_mapped_from_their_plain_names_to_their_hashed_ones(collected):

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
@@ -177,24 +176,12 @@ def test_the_version_follows_the_shells_files_and_templates():
     assert pwa.shell() is pwa.shell()
 
 
-def test_once_collected_the_shell_names_the_files_as_the_pages_do(tmp_path, person):
-    storages = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-    }
-    with override_settings(STATIC_ROOT=tmp_path, STORAGES=storages):
-        call_command("collectstatic", interactive=False, verbosity=0)
-        pwa.shell.cache_clear()
-        modules.import_map.cache_clear()
-        try:
-            shell = set(pwa.shell().urls)
-            client = Client()
-            client.force_login(person)
-            page = client.get("/chat/").content.decode()
-            imports = modules.import_map()["imports"]
-        finally:
-            pwa.shell.cache_clear()
-            modules.import_map.cache_clear()
+def test_once_collected_the_shell_names_the_files_as_the_pages_do(collected, person):
+    shell = set(pwa.shell().urls)
+    client = Client()
+    client.force_login(person)
+    page = client.get("/chat/").content.decode()
+    imports = modules.import_map()["imports"]
     loaded = set(re.findall(r'(?:src|href)="(/static/[^"]+)"', page))
     assert loaded and loaded <= shell
     assert all(re.search(r"\.[0-9a-f]{12}\.", url) for url in loaded)
