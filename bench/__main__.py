@@ -86,6 +86,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="a server setting to record with the figures (repeatable)",
     )
+    parser.add_argument("--celery-pid", type=int, default=None,
+                        help="the Celery worker's process id, whose CPU (with its pool's) the search scenario reports")
     parser.add_argument("--corpus", type=Path, default=Path("bench/results/corpus.json"),
                         help="search: the generated history's users and words (manage.py bench_messages --out)")
     parser.add_argument("--searches", type=int, default=1000, help="search: how many searches")
@@ -137,6 +139,7 @@ def run(args: argparse.Namespace) -> dict:
             "drain_s": args.drain,
             "urls": args.urls,
             "server_pids": args.server_pids,
+            "celery_pid": args.celery_pid,
             "server": dict(s.split("=", 1) for s in args.server_setting),
         },
         "versions": versions(),

@@ -417,13 +417,19 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _cpu_seconds(pids: list[int]) -> dict[str, float] | None:
-    """CPU seconds so far of the workers with their children (the word segmenter), and of
-    every PostgreSQL process on the machine, from /proc."""
+def _cpu_seconds(pids: list[int], celery: int | None = None) -> dict[str, float] | None:
+    """CPU seconds so far of the web workers with their children (the word segmenter), of
+    the Celery worker with its pool (the indexing), and of every PostgreSQL process on the
+    machine, from /proc."""
     if not pids:
         return None
     ticks = os.sysconf("SC_CLK_TCK")
-    workers = sum(_process_cpu(p) + sum(_process_cpu(c) for c in _children(p)) for p in pids)
+
+    def tree(pid: int) -> int:
+        return _process_cpu(pid) + sum(tree(child) for child in _children(pid))
+
+    workers = sum(tree(p) for p in pids)
+    indexing = tree(celery) if celery else 0
     postgres = 0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -432,7 +438,7 @@ def _cpu_seconds(pids: list[int]) -> dict[str, float] | None:
                     postgres += _process_cpu(int(entry.name))
             except OSError:
                 continue
-    return {"workers": workers / ticks, "postgresql": postgres / ticks}
+    return {"workers": workers / ticks, "celery": indexing / ticks, "postgresql": postgres / ticks}
 
 
 async def search(args, users: list[dict]) -> dict:
@@ -449,7 +455,7 @@ async def search(args, users: list[dict]) -> dict:
     searching_seconds = len(plan) / args.search_rate
 
     async def phase(clients: list[BenchClient], searches: bool) -> dict:
-        cpu, load = _cpu_seconds(args.server_pids), os.getloadavg()[0]
+        cpu, load = _cpu_seconds(args.server_pids, args.celery_pid), os.getloadavg()[0]
         sending = _send_pairs(clients, rate=args.rate, duration=searching_seconds if searches else args.duration)
         if searches:
             searching = asyncio.get_running_loop().run_in_executor(
@@ -459,8 +465,8 @@ async def search(args, users: list[dict]) -> dict:
         else:
             found, run = None, await sending
         figures = await _direct_figures(run, drain=args.drain)
-        spent = _cpu_seconds(args.server_pids)
-        for name in ("workers", "postgresql"):
+        spent = _cpu_seconds(args.server_pids, args.celery_pid)
+        for name in ("workers", "celery", "postgresql"):
             # Per message sent; with searches running it holds their cost too.
             figures[f"{name}_cpu_ms_per_message"] = (
                 round((spent[name] - cpu[name]) * 1000 / figures["sent"], 3) if cpu and spent else None

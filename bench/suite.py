@@ -26,7 +26,7 @@ import psycopg
 import redis
 from psycopg import sql
 
-from imsite.testing.servers import ROOT
+from imsite.testing.servers import ROOT, CeleryWorker
 
 from .chart import draw
 from .client import PRESENCE_MODES
@@ -231,11 +231,15 @@ class Suite:
         out = self.args.results / f"{plan.name}.json"
         VAR.mkdir(parents=True, exist_ok=True)
         started = datetime.datetime.now(datetime.timezone.utc)
+        # One Celery worker beside the web workers, as `make cluster` runs: it indexes what
+        # is sent for search (search.tasks), whose CPU the search scenario reports apart.
+        celery = CeleryWorker("bench-celery", self.environ, VAR)
         workers = [
             Worker(f"bench-{n}", self.environ, VAR, asgi_server=self.args.asgi_server)
             for n in range(1, plan.workers + 1)
         ]
         try:
+            celery.wait_ready()
             for worker in workers:
                 worker.wait_ready(timeout=60)
             step(f"{plan.name}: {users} users on {label.split(';')[0]}")
@@ -250,6 +254,7 @@ class Suite:
                 "--repeats", str(self.args.repeats), "--tokens", str(self.tokens), "--out", str(out),
                 "--presence", self.args.presence,
                 "--url", ",".join(w.url for w in workers), "--server-pid", ",".join(str(w.pid) for w in workers),
+                "--celery-pid", str(celery.pid),
                 "--label", label, *(f"--server-setting={k}={v}" for k, v in settings.items()),
                 *(["--deflate"] if plan.deflate else []),
             ]  # fmt: skip
@@ -259,6 +264,7 @@ class Suite:
         finally:
             for worker in workers:
                 worker.stop()
+            celery.stop()
         return json.loads(out.read_text())
 
 

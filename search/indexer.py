@@ -2,10 +2,13 @@
 
 Messaging publishes ``message.stored`` and ``message.changed`` (with the messages' ids) on
 ``core.bus`` after each commit. Each process hands the ids to its one :data:`indexer`,
-which a thread of its own turns into documents in batches: the send path only adds ids
-to a set. A message is indexed as it stands when the thread reads it, so an edit or a
-recall that commits meanwhile is what the index gets; a recalled or deleted message's
-document is removed.
+whose thread gathers them for a moment and hands each batch to a Celery task
+(``search.tasks.index_messages``) that turns them into documents in a Celery worker: the
+send path only adds ids to a set, and a web worker's interpreter does none of the
+indexing. Where Celery runs its tasks eagerly (the embedded default, without a broker)
+the thread indexes the batch itself. A message is indexed as it stands when it is read,
+so an edit or a recall that commits meanwhile is what the index gets; a recalled or
+deleted message's document is removed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection, transaction
@@ -117,8 +120,9 @@ class Indexer:
             self._ensure_thread()
             self._wake.set()
 
-    def flush(self) -> int:
-        """Index everything pending, in this thread; returns how many documents were written."""
+    def flush(self, index: Callable[[list[int]], int] = documents_update) -> int:
+        """Index everything pending, in this thread (or with ``index``, given each batch);
+        returns how many documents were written."""
         written = 0
         while True:
             with self._lock:
@@ -127,10 +131,27 @@ class Indexer:
             if not batch:
                 return written
             try:
-                written += documents_update(batch)
+                written += index(batch)
             except Exception:
                 # They stay out of date until edited again or search_reindex runs.
                 log.exception("could not index messages %s…", batch[:10])
+
+    @staticmethod
+    def hand_over(batch: list[int]) -> int:
+        """Index ``batch`` in a Celery worker; here when Celery runs tasks eagerly, or when
+        the broker cannot take the task. Returns the documents written here (0 if handed over)."""
+        from imsite.celery import app
+
+        from .tasks import index_messages
+
+        if app.conf.task_always_eager:
+            return documents_update(batch)
+        try:
+            index_messages.delay(batch)
+        except Exception:  # noqa: BLE001  (any broker error: index here rather than not at all)
+            log.warning("could not hand messages to Celery; indexing them here", exc_info=True)
+            return documents_update(batch)
+        return 0
 
     def _ensure_thread(self) -> None:
         # A forked child (a Celery worker) has the lock's and the thread's copies, not the thread.
@@ -151,7 +172,7 @@ class Indexer:
             time.sleep(GATHER_SECONDS)
             self._wake.clear()
             try:
-                self.flush()
+                self.flush(index=self.hand_over)
             finally:
                 # This thread's connection goes back (to the pool, on PostgreSQL).
                 connection.close()

@@ -1,5 +1,5 @@
 """Real server processes for tests and the benchmark: Daphne (or uvicorn) workers started
-on free loopback ports."""
+on free loopback ports, and Celery workers beside them."""
 
 from __future__ import annotations
 
@@ -126,6 +126,59 @@ class ServerProcess:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._log.close()
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+class CeleryWorker:
+    """A Celery worker (``celery --app imsite worker``) on ``env``'s broker, as the
+    Procfile's ``worker`` runs it; it discards the tasks it finds waiting when it starts
+    (those of an earlier test or run)."""
+
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, concurrency: int = 1) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "wb")
+        command = [
+            sys.executable, "-m", "celery", "--app", "imsite", "worker", "--loglevel", "INFO",
+            "--concurrency", str(concurrency), "--hostname", f"{name}@%h", "--purge",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "SECURE": "false", **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log()}")
+            if " ready." in self.log():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not start: {self.log()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            # A warm shutdown: the task at hand is finished first.
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
         self._log.close()
 
     def log(self) -> str:

@@ -1,5 +1,6 @@
-"""Two real Daphne workers on PostgreSQL and Redis: what is stored through one is found
-through the other within a second, and an edit or a recall follows as fast."""
+"""Two real Daphne workers and a Celery worker on PostgreSQL and Redis, as `make cluster`
+runs them: what is stored through one web worker is indexed by the Celery worker and
+found through the other within a second, and an edit or a recall follows as fast."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import uuid
 import pytest
 
 from accounts.services import token_issue_for_user
-from imsite.testing.servers import servers
+from imsite.testing.servers import CeleryWorker, servers
 from messaging.models import Conversation
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -45,17 +46,28 @@ def test_what_one_worker_stores_the_other_finds(demo, services_env, tmp_path, se
     alice = token_issue_for_user(user=demo["alice"])["access_token"]
     bob = token_issue_for_user(user=demo["bob"])["access_token"]
     dev = Conversation.objects.get(department__code="dev").pk
-    with servers(["worker-a", "worker-b"], services_env, tmp_path) as (a, b):
-        ack = call(a, alice, "POST", "/api/v1/messages/",
-                   {"client_id": str(uuid.uuid4()), "conversation": dev, "body": {"text": "我们下周三开会"}})  # fmt: skip
-        # The first search of a worker loads the segmenter's dictionary: not timed.
-        call(b, bob, "GET", "/api/v1/search/messages/?q=warm")
-        found_within(b, bob, "开会", [ack["id"]], seconds=5)
-        edited = call(a, alice, "POST", "/api/v1/messages/",
-                      {"client_id": str(uuid.uuid4()), "conversation": dev, "body": {"text": "draft budget"}})  # fmt: skip
-        found_within(b, bob, "draft", [edited["id"]])
-        call(a, alice, "PATCH", f"/api/v1/messages/{edited['id']}/", {"body": {"text": "final budget"}})
-        found_within(b, bob, "draft", [])
-        found_within(b, bob, "final", [edited["id"]])
-        call(a, alice, "POST", f"/api/v1/messages/{ack['id']}/recall/")
-        found_within(b, bob, "开会", [])
+    celery = CeleryWorker("celery", services_env, tmp_path)
+    try:
+        celery.wait_ready()
+        with servers(["worker-a", "worker-b"], services_env, tmp_path) as (a, b):
+            stored_and_found(a, b, alice, bob, dev)
+    finally:
+        celery.stop()
+    # The web workers handed the indexing over; the Celery worker did it.
+    assert "search.tasks.index_messages" in celery.log_path.read_text()
+
+
+def stored_and_found(a, b, alice, bob, dev):
+    ack = call(a, alice, "POST", "/api/v1/messages/",
+               {"client_id": str(uuid.uuid4()), "conversation": dev, "body": {"text": "我们下周三开会"}})  # fmt: skip
+    # The first search of a worker loads the segmenter's dictionary: not timed.
+    call(b, bob, "GET", "/api/v1/search/messages/?q=warm")
+    found_within(b, bob, "开会", [ack["id"]], seconds=5)
+    edited = call(a, alice, "POST", "/api/v1/messages/",
+                  {"client_id": str(uuid.uuid4()), "conversation": dev, "body": {"text": "draft budget"}})  # fmt: skip
+    found_within(b, bob, "draft", [edited["id"]])
+    call(a, alice, "PATCH", f"/api/v1/messages/{edited['id']}/", {"body": {"text": "final budget"}})
+    found_within(b, bob, "draft", [])
+    found_within(b, bob, "final", [edited["id"]])
+    call(a, alice, "POST", f"/api/v1/messages/{ack['id']}/recall/")
+    found_within(b, bob, "开会", [])

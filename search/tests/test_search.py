@@ -178,6 +178,46 @@ def test_the_indexer_thread_indexes_within_a_second(demo, api_for):
     assert found(api_for(demo["bob"]), "indexing") == [ack["id"]]
 
 
+def test_the_thread_hands_its_batches_to_celery(demo, api_for, monkeypatch):
+    from imsite.celery import app
+    from search import tasks
+
+    ack = send(api_for(demo["alice"]), "handed over", conversation=dev())
+    indexer.pending.clear()
+    handed = []
+    MessageDocument.objects.all().delete()
+    app.conf.task_always_eager = False  # as with a broker (conftest's _eager_celery puts it back)
+    monkeypatch.setattr(tasks.index_messages, "delay", handed.append)
+    assert indexer.hand_over([ack["id"]]) == 0
+    assert handed == [[ack["id"]]] and not MessageDocument.objects.filter(message_id=ack["id"]).exists()
+    # The task, as a Celery worker runs it.
+    assert tasks.index_messages.apply(args=[handed[0]]).get() == 1
+    assert found(api_for(demo["bob"]), "handed") == [ack["id"]]
+
+
+def test_without_a_broker_the_thread_indexes_itself(demo, api_for, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from imsite.celery import app
+    from search import tasks
+
+    ack = send(api_for(demo["alice"]), "no broker today", conversation=dev())
+    indexer.pending.clear()
+
+    def refused(_ids):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    MessageDocument.objects.all().delete()
+    app.conf.task_always_eager = False
+    monkeypatch.setattr(tasks.index_messages, "delay", refused)
+    assert indexer.hand_over([ack["id"]]) == 1
+    assert found(api_for(demo["bob"]), "broker") == [ack["id"]]
+    # Where Celery runs tasks eagerly (the embedded default), the thread indexes itself.
+    app.conf.task_always_eager = True
+    MessageDocument.objects.all().delete()
+    assert indexer.hand_over([ack["id"]]) == 1
+
+
 def test_the_reindex_command_builds_the_index_and_can_run_again(demo, api_for):
     indexer.mode = "manual"
     alice = api_for(demo["alice"])
