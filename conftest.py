@@ -127,6 +127,10 @@ def services_env():
         "REDIS_URL": ",".join(settings.REDIS_URLS),
         # The apps' own static files, not what an earlier `make run` collected.
         "STATIC_MANIFEST": "false",
+        # Background work (search's indexing, pushes, announcements' batches) in the
+        # worker's own process, as in the test's (_eager_celery): no Celery worker to run.
+        # The tests of the Celery path start one and set this false.
+        "CELERY_TASK_ALWAYS_EAGER": "true",
     }
 
 

@@ -185,10 +185,14 @@ class Suite:
             # Tokens for everyone of the history (the searchers); the first BENCH_USERS send.
             users = self.args.users
             everyone = max(users, self.args.search_users)
-            manage(
-                "bench_users", "--count", str(everyone), "--team-size", str(self.args.team_size),
-                "--tokens", str(self.tokens), environ=self.environ,
-            )  # fmt: skip
+
+            def team_users() -> None:
+                manage(
+                    "bench_users", "--count", str(everyone), "--team-size", str(self.args.team_size),
+                    "--tokens", str(self.tokens), environ=self.environ,
+                )  # fmt: skip
+
+            team_users()
             step(f"{plan.name}: a history of {self.args.search_messages} messages among {self.args.search_users} users")
             manage(
                 "bench_messages", "--count", str(self.args.search_messages), "--users", str(self.args.search_users),
@@ -196,6 +200,8 @@ class Suite:
             )  # fmt: skip
             step(f"{plan.name}: indexing what is not indexed yet")
             manage("search_reindex", "--missing", environ=self.environ)
+            # Building the history can outlast the first tokens (15 minutes): fresh ones.
+            team_users()
         elif plan.fanout_layout:
             users = self.args.fanout_users
             manage("bench_users", "--count", str(users), "--tokens", str(self.tokens), environ=self.environ)

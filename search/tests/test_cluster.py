@@ -46,10 +46,11 @@ def test_what_one_worker_stores_the_other_finds(demo, services_env, tmp_path, se
     alice = token_issue_for_user(user=demo["alice"])["access_token"]
     bob = token_issue_for_user(user=demo["bob"])["access_token"]
     dev = Conversation.objects.get(department__code="dev").pk
-    celery = CeleryWorker("celery", services_env, tmp_path)
+    env = {**services_env, "CELERY_TASK_ALWAYS_EAGER": "false"}
+    celery = CeleryWorker("celery", env, tmp_path)
     try:
         celery.wait_ready()
-        with servers(["worker-a", "worker-b"], services_env, tmp_path) as (a, b):
+        with servers(["worker-a", "worker-b"], env, tmp_path) as (a, b):
             stored_and_found(a, b, alice, bob, dev)
     finally:
         celery.stop()
