@@ -153,12 +153,27 @@ def _push_settings(settings):
     settings.PUSH_MAX_FAILURES = 3
 
 
+def _presence_clear() -> None:
+    from django.conf import settings
+
+    presence.get_presence.cache_clear()
+    if settings.REDIS_URLS:
+        import redis
+
+        for url in settings.REDIS_URLS:
+            with redis.Redis.from_url(url) as client:
+                keys = [*client.scan_iter("sb:presence:*"), *client.scan_iter("sb:worker:*")]
+                if keys:
+                    client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_presence():
-    """This process's in-memory presence, empty (the SQLite tests' registry)."""
-    presence.get_presence.cache_clear()
+    """No socket open anywhere: this process's in-memory registry (SQLite) or the test's
+    Redis emptied of presence entries and workers' beats."""
+    _presence_clear()
     yield
-    presence.get_presence.cache_clear()
+    _presence_clear()
 
 
 @pytest.fixture
@@ -175,7 +190,25 @@ def subscribe(api_for, push_service):
 
 
 def socket(user, status: str = "online", channel: str = "test-socket") -> None:
-    """``user`` has a socket open (its presence entry, as the consumer records it)."""
-    from asgiref.sync import async_to_sync
+    """``user`` has a socket open (its presence entry, as a worker's registry writes it)."""
+    from django.conf import settings
 
-    async_to_sync(presence.get_presence().set)(user.pk, channel, status)
+    if not settings.REDIS_URLS:
+        from asgiref.sync import async_to_sync
+
+        async_to_sync(presence.get_presence().set)(user.pk, channel, status)
+        return
+    # With Redis, the entry and the live worker's beat written here: a registry's own
+    # heartbeat task would outlive the event loop of one call.
+    import redis
+
+    worker = settings.SWITCHBOARD_WORKER_NAME
+    registry = presence.RedisPresence(settings.REDIS_URLS, worker)
+    client = redis.Redis.from_url(settings.REDIS_URLS[registry._shard(user.pk)])
+    first = redis.Redis.from_url(settings.REDIS_URLS[0])
+    try:
+        client.hset(registry._key(user.pk), channel, f"{status}|{worker}")
+        first.set(registry._worker_key(worker), str(time.time()), ex=presence.HEARTBEAT_TTL)
+    finally:
+        client.close()
+        first.close()
