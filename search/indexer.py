@@ -13,18 +13,15 @@ deleted message's document is removed.
 
 from __future__ import annotations
 
-import atexit
 import logging
-import os
 import re
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from core.errors import json_strings
+from core.handover import IdHandover
 from messaging.models import Message
 from messaging.registry import app_handlers, search_text
 
@@ -95,99 +92,16 @@ def documents_update(ids: Iterable[int]) -> int:
     return len(documents)
 
 
-class Indexer:
-    """A process's queue of messages to index, and the thread that indexes them.
+def _index_task():
+    from .tasks import index_messages
 
-    ``mode`` is ``"thread"`` (the default: a daemon thread indexes what was added, in
-    batches, within moments), ``"now"`` (``add`` indexes at once, in the caller's thread)
-    or ``"manual"`` (ids wait for :meth:`flush`; the test suite's default).
-    """
-
-    def __init__(self) -> None:
-        self.mode = "thread"
-        self.pending: set[int] = set()
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-
-    def add(self, ids: Iterable[int]) -> None:
-        with self._lock:
-            self.pending.update(ids)
-        if self.mode == "now":
-            self.flush()
-        elif self.mode == "thread":
-            self._ensure_thread()
-            self._wake.set()
-
-    def flush(self, index: Callable[[list[int]], int] = documents_update) -> int:
-        """Index everything pending, in this thread (or with ``index``, given each batch);
-        returns how many documents were written."""
-        written = 0
-        while True:
-            with self._lock:
-                batch = sorted(self.pending)[:BATCH]
-                self.pending.difference_update(batch)
-            if not batch:
-                return written
-            try:
-                written += index(batch)
-            except Exception:
-                # They stay out of date until edited again or search_reindex runs.
-                log.exception("could not index messages %s…", batch[:10])
-
-    @staticmethod
-    def hand_over(batch: list[int]) -> int:
-        """Index ``batch`` in a Celery worker; here when Celery runs tasks eagerly, or when
-        the broker cannot take the task. Returns the documents written here (0 if handed over)."""
-        from imsite.celery import app
-
-        from .tasks import index_messages
-
-        if app.conf.task_always_eager:
-            return documents_update(batch)
-        try:
-            index_messages.delay(batch)
-        except Exception:  # noqa: BLE001  (any broker error: index here rather than not at all)
-            log.warning("could not hand messages to Celery; indexing them here", exc_info=True)
-            return documents_update(batch)
-        return 0
-
-    def _ensure_thread(self) -> None:
-        # A forked child (a Celery worker) has the lock's and the thread's copies, not the thread.
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._run, name="search-indexer", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            # What arrives meanwhile joins the batch: a busy worker indexes a few times a
-            # second, not once per message, and leaves its event loop the interpreter.
-            time.sleep(GATHER_SECONDS)
-            self._wake.clear()
-            try:
-                self.flush(index=self.hand_over)
-            finally:
-                # This thread's connection goes back (to the pool, on PostgreSQL).
-                connection.close()
-
-    def _flush_at_exit(self) -> None:
-        # A command that sent messages and ends: what the thread had no time for.
-        if self.mode == "thread" and self.pending:
-            try:
-                self.flush()
-            except Exception:  # noqa: BLE001  (the interpreter is going away)
-                log.exception("could not index pending messages at exit")
+    return index_messages
 
 
-indexer = Indexer()
-atexit.register(indexer._flush_at_exit)
+#: This process's messages to index (core.handover): a thread hands them to the Celery
+#: task ``search.tasks.index_messages`` in batches (or indexes them itself where Celery
+#: runs eagerly); tests set its ``mode`` to ``"manual"`` and ``flush()`` it.
+indexer = IdHandover("search-indexer", documents_update, _index_task, batch=BATCH, gather=GATHER_SECONDS)
 
 
 def messages_changed(payload: dict[str, Any]) -> None:
