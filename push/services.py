@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import ApplicationError, require_number
+from core.handover import IdHandover
 
 from .models import MAX_ENDPOINT, PushSubscription
 
@@ -162,11 +163,27 @@ def subscription_delete(*, user: User, subscription_id: Any) -> None:
         raise ApplicationError(_("No such device."), code="not_found")
 
 
+def _notify_here(message_ids: list[int]) -> int:
+    from .tasks import messages_notify
+
+    return messages_notify(message_ids)
+
+
+def _notify_task():
+    from .tasks import messages_notify
+
+    return messages_notify
+
+
+#: This process's new messages to push about (core.handover): a thread hands them to the
+#: Celery task ``push.tasks.messages_notify`` in batches, so that the send path neither
+#: writes a task per message nor, where Celery runs eagerly, waits for a push service.
+pushes = IdHandover("push-notify", _notify_here, _notify_task, batch=200)
+
+
 def messages_stored(payload: dict) -> None:
     """Messaging's ``message.stored`` event (after commit): the new messages go to Celery,
     which pushes them to whoever should hear of them (push.tasks)."""
-    from .tasks import messages_notify
-
     ids = [pk for pk in payload.get("ids", ()) if isinstance(pk, int)]
     if ids:
-        messages_notify.delay(ids)
+        pushes.add(ids)

@@ -146,6 +146,16 @@ def push_service():
 
 
 @pytest.fixture(autouse=True)
+def _pushes_at_once():
+    """Each commit's messages are handed to the push tasks at once (Celery is eager in tests)."""
+    from push.services import pushes
+
+    pushes.mode = "now"
+    yield
+    pushes.mode = "manual"
+
+
+@pytest.fixture(autouse=True)
 def _push_settings(settings):
     settings.PUSH_ALLOW_HTTP_LOOPBACK = True
     settings.VAPID_SUBJECT = "mailto:it@switchboard.example.com"

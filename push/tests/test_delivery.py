@@ -216,3 +216,20 @@ def test_an_unreachable_push_service_counts_as_a_failure(demo, subscribe, say, s
     PushSubscription.objects.filter(endpoint=bob.endpoint).update(endpoint="http://127.0.0.1:9/push/closed")
     say(demo["alice"], "hello", to_user_id=demo["bob"].id)
     assert PushSubscription.objects.get(endpoint="http://127.0.0.1:9/push/closed").failures == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_send_path_hands_pushes_to_a_thread_which_pushes_within_moments(demo, subscribe, say):
+    import time
+
+    from push.services import pushes
+
+    bob = subscribe(demo["bob"])
+    pushes.mode = "thread"
+    message = say(demo["alice"], "From the thread", to_user_id=demo["bob"].id)
+    deadline = time.monotonic() + 5
+    while not bob.pushes():
+        assert time.monotonic() < deadline, "no push within 5 s"
+        time.sleep(0.05)
+    [push] = bob.pushes()
+    assert push["body"] == "From the thread" and push["tag"] == f"switchboard-conversation-{message.conversation_id}"
