@@ -82,18 +82,21 @@ self.addEventListener('push', (event) => {
 
 // A click opens the app at the conversation or page: a window of the app already open is
 // focused and taken there; with none, a new one opens.
+async function openAt(url) {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
+  if (open) {
+    // Focusing needs the click's user activation; without it the window is still taken there.
+    try { await open.focus(); } catch (error) { /* not focusable now */ }
+    try {
+      return await open.navigate(url);
+    } catch (error) { /* a window this worker does not control: a new one instead */ }
+  }
+  return self.clients.openWindow(url);
+}
+
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   const url = new URL((event.notification.data && event.notification.data.url) || '/chat/', self.location.origin).href;
-  event.waitUntil((async () => {
-    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-    const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
-    if (open) {
-      await open.focus();
-      try {
-        return await open.navigate(url);
-      } catch (error) { /* a window this worker does not control: a new one instead */ }
-    }
-    return self.clients.openWindow(url);
-  })());
+  event.waitUntil(openAt(url));
 });
