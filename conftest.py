@@ -55,17 +55,20 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
-def _search_index_by_hand():
-    """Search indexes in a thread of its own (search.indexer); in tests, what is stored
-    waits until a test indexes it (``indexer.flush()``, or ``mode = "now"``), so that no
-    thread writes to the test's database behind its back."""
+def _handovers_by_hand():
+    """Search indexes and push notifies in a thread of their own (core.handover); in tests,
+    what is stored waits until a test hands it over (``indexer.flush()``, or ``mode =
+    "now"``), so that no thread writes to the test's database behind its back."""
+    from push.services import pushes
     from search.indexer import indexer
 
-    indexer.mode = "manual"
-    indexer.pending.clear()
+    for handover in (indexer, pushes):
+        handover.mode = "manual"
+        handover.pending.clear()
     yield
-    indexer.mode = "manual"
-    indexer.pending.clear()
+    for handover in (indexer, pushes):
+        handover.mode = "manual"
+        handover.pending.clear()
 
 
 @pytest.fixture

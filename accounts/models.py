@@ -46,6 +46,11 @@ class User(AbstractUser):
         choices=settings.LANGUAGES,
         help_text=_("Leave empty to follow the browser's language."),
     )
+    hide_notification_previews = models.BooleanField(
+        _("hide previews in notifications"),
+        default=False,
+        help_text=_("Notifications say only that a message arrived, not who sent it or what it says."),
+    )
 
     class Meta:
         verbose_name = _("user")

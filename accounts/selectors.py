@@ -19,6 +19,22 @@ def register_profile_part(key: str, part: Callable[[User], Any]) -> None:
     _profile_parts[key] = part
 
 
+# What other apps add to the settings page (push: this person's devices), each a template
+# and a function of the request that gives its context, registered from the app's
+# AppConfig.ready().
+_settings_sections: list[tuple[str, Callable[[Any], dict]]] = []
+
+
+def register_settings_section(template: str, context: Callable[[Any], dict]) -> None:
+    if (template, context) not in _settings_sections:
+        _settings_sections.append((template, context))
+
+
+def settings_sections(request) -> list[dict]:
+    """The other apps' sections of the settings page: each its template and context."""
+    return [{"template": template, "context": context(request)} for template, context in _settings_sections]
+
+
 def user_profile(*, user: User) -> dict:
     return {
         "id": user.id,

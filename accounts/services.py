@@ -77,13 +77,18 @@ def token_issue_for_user(*, user: User, uri: str = "/") -> dict:
     }
 
 
-def user_update_preferences(*, user: User, language: str | None = None) -> User:
+def user_update_preferences(
+    *, user: User, language: str | None = None, hide_notification_previews: bool | None = None
+) -> User:
     fields = []
     if language is not None:
         if language and language not in dict(settings.LANGUAGES):
             raise ApplicationError(_("That language is not available."), code="invalid")
         user.language = language
         fields.append("language")
+    if hide_notification_previews is not None:
+        user.hide_notification_previews = bool(hide_notification_previews)
+        fields.append("hide_notification_previews")
     if fields:
         user.save(update_fields=fields)
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import unescape
 from typing import Any
 
+from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -39,6 +40,12 @@ class AnnouncementHandler(AppHandler):
             # Sent again to those who have not confirmed (or read) it yet.
             "reminder": body.get("reminder") is True,
         }
+
+    def action_url(self, body: dict[str, Any]) -> str | None:
+        """An announcement that asks its readers to confirm opens its page, where they do."""
+        if body.get("requires_confirmation") is True and is_number(body.get("announcement")):
+            return reverse("announcements:detail", args=[body["announcement"]])
+        return None
 
     def search_text(self, body: dict[str, Any]) -> str:
         """The announcement's title, then its text as readers see it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -55,6 +56,12 @@ class ApprovalHandler(AppHandler):
     def preview_text(self, body: dict[str, Any]) -> str:
         """"[Approval] Leave": the card's template name in the reader's language."""
         return default_preview(self.label, {"title": builtin_text(body.get("title"))})
+
+    def action_url(self, body: dict[str, Any]) -> str | None:
+        """A card that asks its approver to decide (a new request, a reminder) opens the request."""
+        if body.get("event") in ("review", "reminder") and is_number(body.get("approval")):
+            return reverse("approvals:detail", args=[body["approval"]])
+        return None
 
     def search_text(self, body: dict[str, Any]) -> str:
         """The card's title, in every language the site speaks (a built-in template's name

@@ -45,6 +45,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "static_prefix": urlsplit(staticfiles_storage.base_url).path,
         "offline_url": reverse("offline"),
         "shell": list(shell.urls),
+        "icon": staticfiles_storage.url("icons/icon-192.png"),
     }
     # Each value goes into the script as a JSON literal, which HTML escaping must not touch.
     context = {name: mark_safe(json.dumps(value)) for name, value in values.items()}

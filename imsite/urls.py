@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("apps_attendance.api.urls")),
     path("", include("files.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("push.api.urls")),
 ]
 
 # The OAuth2 endpoints Switchboard offers: no device flow, no self-service client pages.
@@ -48,6 +49,7 @@ urlpatterns = [
     path("announcements/", include("apps_announcements.urls")),
     path("attendance/", include("apps_attendance.urls")),
     path("files/", include("files.urls")),
+    path("push/", include("push.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Translated strings of the web client's modules (locale/*/LC_MESSAGES/djangojs.po).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

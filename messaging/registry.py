@@ -114,6 +114,13 @@ class AppHandler:
         by default the body's title, summary, text and name."""
         return default_search_text(body)
 
+    def action_url(self, body: dict[str, Any]) -> str | None:
+        """Where a message of this app asks its recipient to act (an approval waiting for
+        their decision, an announcement to confirm): the page's URL, else ``None`` (the
+        default). Such a message notifies its recipient even in a muted conversation, at
+        once and with high urgency, and its notification opens that page."""
+        return None
+
     def chat_config(self) -> dict[str, Any] | None:
         """What the app's client-side code needs from the server (limits, URLs): the chat
         page hands it over as ``config.apps[<app>]``."""
@@ -183,6 +190,15 @@ def app_label(app: str) -> str:
 def quote_text(message: Message) -> str:
     body = message.body if isinstance(message.body, dict) else {}
     return app_handlers.get(message.app).quote_text(body) if message.app in app_handlers else ""
+
+
+def action_url(message: Message) -> str | None:
+    """The page where ``message`` asks its recipient to act (:meth:`AppHandler.action_url`),
+    if it does; never for a recalled one."""
+    if message.recalled_at is not None or message.app not in app_handlers:
+        return None
+    body = message.body if isinstance(message.body, dict) else {}
+    return app_handlers.get(message.app).action_url(body)
 
 
 def message_preview(message: Message) -> str:

@@ -44,6 +44,7 @@ SWITCHBOARD_APPS = [
     "apps_announcements",
     "files",
     "integrations",
+    "push",
 ]
 
 INSTALLED_APPS = [

@@ -4,13 +4,14 @@ Celery. With nothing set: SQLite, the in-memory channel layer and eager Celery t
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 
 from core.conf import env_bool, env_int, env_list
 
-from .base import BASE_DIR, TIME_ZONE, VAR_DIR
+from .base import BASE_DIR, TIME_ZONE, VAR_DIR, key_file_text
 
 # --- Database -------------------------------------------------------------------------
 DATABASES = {
@@ -118,3 +119,15 @@ CELERY_BEAT_SCHEDULE = {
     "attendance-close-day": {"task": "apps_attendance.tasks.close_day", "schedule": crontab(hour=0, minute=15)},
     "attendance-remind-check-in": {"task": "apps_attendance.tasks.remind_check_in", "schedule": 300.0},
 }
+
+# --- Web Push (push) ------------------------------------------------------------------
+# The VAPID key that signs pushes to the browsers' push services: VAPID_PRIVATE_KEY (PEM,
+# or the base64url raw or DER form py-vapid reads) or the file named by
+# VAPID_PRIVATE_KEY_FILE; a checkout keeps one of its own in VAR_DIR (`manage.py
+# make_keys`). Empty while the file is missing; push.checks reports it.
+VAPID_PRIVATE_KEY_FILE = (
+    None
+    if os.environ.get("VAPID_PRIVATE_KEY")
+    else Path(os.environ.get("VAPID_PRIVATE_KEY_FILE") or VAR_DIR / "vapid_private_key.pem")
+)
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or key_file_text(VAPID_PRIVATE_KEY_FILE)

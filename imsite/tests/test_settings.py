@@ -76,6 +76,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "ALLOWED_HOSTS": "chat.example.com",
         "SECURE_SSL_REDIRECT": "true",
         "DEBUG": "false",
+        "VAPID_SUBJECT": "mailto:it@chat.example.com",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -269,6 +269,10 @@ class RedisPresence:
                 return False
         return True
 
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+
     async def statuses(self, user_ids: list[int]) -> dict[int, str]:
         entries = await self._live_entries(user_ids)
         result = {}
@@ -284,6 +288,26 @@ def get_presence() -> PresenceRegistry:
     if settings.REDIS_URLS:
         return RedisPresence(settings.REDIS_URLS, settings.SWITCHBOARD_WORKER_NAME)
     return MemoryPresence(settings.SWITCHBOARD_WORKER_NAME)
+
+
+def statuses_now(user_ids: list[int]) -> dict[int, str]:
+    """The status of each of these users who is not offline, for code that runs outside
+    the workers' event loop (a Celery task). With Redis, through a registry of its own for
+    this one question (the worker's registry and its connections belong to its loop); in
+    memory, this process's registry, which is the only one."""
+
+    async def ask() -> dict[int, str]:
+        if not settings.REDIS_URLS:
+            return await get_presence().statuses(user_ids)
+        registry = RedisPresence(settings.REDIS_URLS, settings.SWITCHBOARD_WORKER_NAME)
+        try:
+            return await registry.statuses(user_ids)
+        finally:
+            await registry.close()
+
+    from asgiref.sync import async_to_sync
+
+    return async_to_sync(ask)() if user_ids else {}
 
 
 async def presence_change(*, user, channel: str, status: str | None) -> str:

@@ -1,0 +1,104 @@
+"""A push in a real browser (Playwright with Debian's Chromium): delivered to the app's
+service worker through the DevTools protocol (``ServiceWorker.deliverPushMessage``, as a
+push service's message arrives), it shows a notification with the push's title, body and
+tag, and the notification's click handler takes the open window to the conversation.
+
+The server is a standalone Switchboard on its own SQLite database; nothing here needs
+more than one worker.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from imsite.testing.browser import launch_persistent
+from imsite.testing.servers import ServerProcess, manage, standalone_env
+
+pytestmark = [pytest.mark.browser]
+
+NOTIFICATIONS = """() => navigator.serviceWorker.ready
+  .then((registration) => registration.getNotifications())
+  .then((shown) => shown.map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data && n.data.url })))"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("push-browser")
+    env = standalone_env(directory)
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    manage("seed_demo", "--no-history", env=env)
+    server = ServerProcess("push-browser", env, directory)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_push_shows_a_notification_whose_click_opens_the_conversation(server, tmp_path):
+    with sync_playwright() as playwright:
+        context = launch_persistent(playwright, tmp_path / "profile", base_url=server.url)
+        try:
+            context.grant_permissions(["notifications"], origin=server.url)
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto("/accounts/login/?next=/chat/")
+            page.fill("#id_username", "alice")
+            page.fill("#id_password", "switchboard-demo")
+            page.click("form button[type=submit]")
+            expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=20_000)
+            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+            row = page.locator('[data-testid="conversation"]').first
+            expect(row).to_be_visible()
+            conversation, name = row.get_attribute("data-id"), row.get_attribute("data-name") or ""
+            assert conversation and page.evaluate("location.hash") == ""
+
+            cdp = context.new_cdp_session(page)
+            registrations = []
+            cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+            cdp.send("ServiceWorker.enable")
+            page.wait_for_timeout(200)
+            [registration] = [r for r in registrations if r["scopeURL"] == server.url + "/" and not r["isDeleted"]]
+            # What push.delivery sends (the push service hands the browser the decrypted payload).
+            payload = {
+                "title": "Bob Li",
+                "body": "Lunch at noon?",
+                "url": f"/chat/#conversation-{conversation}",
+                "tag": f"switchboard-conversation-{conversation}",
+            }
+            cdp.send(
+                "ServiceWorker.deliverPushMessage",
+                {"origin": server.url, "registrationId": registration["registrationId"], "data": json.dumps(payload)},
+            )
+            page.wait_for_function(f"({NOTIFICATIONS})().then((shown) => shown.length === 1)", timeout=10_000)
+            [shown] = page.evaluate(NOTIFICATIONS)
+            assert shown == {"title": "Bob Li", "body": "Lunch at noon?", "tag": payload["tag"], "url": payload["url"]}
+
+            # A second push of the conversation replaces the first (the same tag).
+            cdp.send(
+                "ServiceWorker.deliverPushMessage",
+                {
+                    "origin": server.url,
+                    "registrationId": registration["registrationId"],
+                    "data": json.dumps({**payload, "body": "2 new messages · Lunch at noon?"}),
+                },
+            )
+            page.wait_for_function(
+                f"({NOTIFICATIONS})().then((shown) => shown.length === 1 && shown[0].body.startsWith('2 new'))",
+                timeout=10_000,
+            )
+
+            # The click: the handler the notification's click runs (Chromium's DevTools
+            # cannot click a system notification), given the notification's own URL.
+            [worker] = context.service_workers
+            worker.evaluate("([url]) => openAt(new URL(url, self.location.origin).href)", [payload["url"]])
+            expect(page).to_have_url(f"{server.url}/chat/#conversation-{conversation}", timeout=10_000)
+            expect(page.get_by_test_id("composer")).to_be_visible()
+            if name:
+                expect(page.get_by_test_id("conversation-title")).to_contain_text(name)
+            else:
+                expect(page.get_by_test_id("conversation-title")).not_to_be_empty()
+        finally:
+            context.close()
