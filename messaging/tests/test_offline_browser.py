@@ -126,7 +126,8 @@ def test_offline_the_chat_opens_with_what_it_kept_and_sends_what_was_written_onc
             page.click("form button[type=submit]")
             state = page.get_by_test_id("connection-state")
             expect(state).to_have_attribute("data-state", "online", timeout=20_000)
-            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+            # Installed (the whole shell fetched) and in charge of the page: slow on a busy machine.
+            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=45_000)
 
             # Bob's message waits unread: the app's icon says 1.
             row = page.locator(f'[data-testid="conversation"][data-id="{conversation}"]')

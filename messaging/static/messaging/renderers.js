@@ -56,9 +56,14 @@ export const fromPeer = (app) => fromPeers.get(app) || null;
 /** A message read back from this device's storage (offline.js), as the renderers may take
  * it. Nothing kept there is trusted as markup: the `html` of its body (a chat message's,
  * an announcement's) goes through the server's allow-list again, and is dropped where
- * that cannot run (the text then shows as plain text). */
+ * that cannot run (the text then shows as plain text). A chat message kept without its
+ * html (one's own, kept from its ack) has it made from its text, as the server would. */
 export function fromSaved(msg) {
   const body = Object.assign({}, msg.body);
+  if (msg.app === 'chat' && !msg.recalled && typeof body.html !== 'string' && typeof body.text === 'string') {
+    const made = chatFromPeer(body);
+    if (made) return Object.assign({}, msg, { body: Object.assign(body, made) });
+  }
   if ('html' in body) {
     let html = null;
     if (typeof body.html === 'string') {
