@@ -7,6 +7,8 @@ files are collected), and the offline page. Its version is a digest of those fil
 the templates behind the service worker and the offline page, computed once per process:
 every worker of one release computes the same, and a release that changes any of them
 gives the service worker new bytes, which the browser installs in place of the old one.
+The chat page names the version it was made with (SHELL_HEADER), so that the service
+worker keeps it to open offline with the static files of the same release.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ ICONS = [
 APPLE_TOUCH_ICON = "icons/apple-touch-icon.png"
 
 SHELL_SUFFIXES = {".js", ".css", ".png", ".svg"}
+# The header naming the release (the shell's version) a page was made by: the service
+# worker serves the chat page it keeps offline only while it is of the same release, whose
+# static files it holds.
+SHELL_HEADER = "X-Switchboard-Shell"
 # The templates whose output the service worker keeps or is.
 SHELL_TEMPLATES = ["core/sw.js", "core/offline.html", "base.html", "core/app_head.html"]
 

@@ -44,6 +44,9 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "version": shell.version,
         "static_prefix": urlsplit(staticfiles_storage.base_url).path,
         "offline_url": reverse("offline"),
+        "chat_url": reverse("chat"),
+        "catalog_url": reverse("javascript-catalog"),
+        "shell_header": pwa.SHELL_HEADER,
         "shell": list(shell.urls),
         "icon": staticfiles_storage.url("icons/icon-192.png"),
     }

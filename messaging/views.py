@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from core import pwa
+
 from .models import MessageReaction
 from .registry import app_handlers
 from .send import MAX_BODY_BYTES
@@ -15,7 +17,7 @@ from .send import MAX_BODY_BYTES
 @login_required
 def chat(request: HttpRequest) -> HttpResponse:
     user = request.user
-    return render(
+    response = render(
         request,
         "messaging/chat.html",
         {
@@ -44,6 +46,10 @@ def chat(request: HttpRequest) -> HttpResponse:
             "app_banners": [h.chat_banner for h in app_handlers.values() if h.chat_banner],
         },
     )
+    # The release this page belongs with: the service worker keeps it to open offline
+    # (docs/mobile.md, "Working offline") while it holds that release's static files.
+    response[pwa.SHELL_HEADER] = pwa.shell().version
+    return response
 
 
 def _from_allowed_address(request: HttpRequest) -> bool:

@@ -142,8 +142,21 @@ def test_the_service_worker_is_a_script_for_the_whole_site_checked_at_every_upda
     assert re.fullmatch(r"[0-9a-f]{16}", pwa.shell().version)
     assert constant(script, "OFFLINE_URL") == reverse("offline")
     assert constant(script, "STATIC_PREFIX") == "/static/"
+    assert constant(script, "CHAT_URL") == reverse("chat") == "/chat/"
+    assert constant(script, "CATALOG_URL") == reverse("javascript-catalog") == "/jsi18n/"
+    assert constant(script, "SHELL_HEADER") == pwa.SHELL_HEADER
     for step in ("caches.delete", "self.clients.claim()", "cache.addAll", "request.mode === 'navigate'"):
         assert step in script
+
+
+def test_the_chat_page_names_its_release_for_the_service_worker_to_keep_it(person):
+    client = Client()
+    client.force_login(person)
+    response = client.get(reverse("chat"))
+    assert response[pwa.SHELL_HEADER] == pwa.shell().version
+    # Only the chat page is kept; no other page names a release.
+    assert pwa.SHELL_HEADER not in client.get(reverse("contacts:people"))
+    assert pwa.SHELL_HEADER not in Client().get(reverse("login"))
 
 
 def test_the_shell_is_the_static_files_the_chat_loads_and_no_page():
@@ -232,3 +245,14 @@ def test_pages_carry_the_manifest_and_what_ios_reads(person):
     # The install button waits, hidden, for the browser's offer.
     assert re.search(r'<button [^>]*data-testid="install-app" hidden>Install app</button>', chat)
     assert 'data-testid="install-app"' not in sign_in_page
+
+
+def test_pages_say_whom_they_are_for_and_the_offline_page_says_nobody(person):
+    # A page for no one signed in: pwa.js then deletes what the chat kept on the device.
+    client = Client()
+    assert '<meta name="switchboard-user" content="">' in client.get(reverse("login")).content.decode()
+    client.force_login(person)
+    for name in ("chat", "contacts:people", "login"):
+        assert f'<meta name="switchboard-user" content="{person.pk}">' in client.get(reverse(name)).content.decode()
+    # The offline page, the same for everyone, says nothing either way.
+    assert "switchboard-user" not in client.get(reverse("offline")).content.decode()

@@ -1,6 +1,7 @@
 """The installable app in a real browser (Playwright with Debian's Chromium): Chromium's own
 installability check passes for the chat, and with the network gone the service worker
-answers a page with the offline page it keeps.
+answers a page with the offline page it keeps (the chat page with the one it kept:
+messaging/tests/test_offline_browser.py).
 
 The server is a standalone Switchboard on its own SQLite database and in-memory channel
 layer (imsite.testing.servers.standalone_env): nothing here needs more than one worker.
@@ -92,12 +93,16 @@ def test_the_install_button_shows_when_the_browser_offers_and_prompts_once(chat)
 
 
 def test_offline_a_page_is_answered_with_the_offline_page_from_the_cache(chat):
+    # A page opened before (the chat itself opens from the cache instead, with what it
+    # kept: messaging/tests/test_offline_browser.py).
+    chat.goto("/contacts/")
+    expect(chat.locator("h1")).to_have_text("People")
     chat.context.set_offline(True)
     chat.reload()
     offline = chat.get_by_test_id("offline")
     expect(offline).to_be_visible()
     expect(offline).to_contain_text("You are offline")
-    assert chat.url.endswith("/chat/")  # the page asked for, not a redirect
+    assert chat.url.endswith("/contacts/")  # the page asked for, not a redirect
     # Styled: the stylesheet came from the service worker's cache too.
     retry = chat.get_by_test_id("offline-retry")
     assert retry.evaluate("(a) => getComputedStyle(a).backgroundColor") == "rgb(47, 111, 237)"

@@ -5,7 +5,11 @@
  * - shows the top bar's "Install app" button while the browser offers to install the app
  *   (Chrome and Edge fire beforeinstallprompt; Safari has Share → Add to Home Screen and
  *   never shows it), and hides it once the app is installed;
- * - on the offline page, opens the page that was asked for again when the server answers.
+ * - on the offline page, opens the page that was asked for again when the server answers;
+ * - on a page for no one signed in (the sign-in page after signing out, or once the
+ *   session ended), deletes what the chat kept on this device to work offline: its
+ *   IndexedDB database (messaging/static/messaging/store.js), the chat page the service
+ *   worker keeps (core/templates/core/sw.js), and the app's badge.
  */
 
 if ('serviceWorker' in navigator) {
@@ -55,4 +59,13 @@ if (document.body && document.body.classList.contains('offline')) {
   };
   window.addEventListener('online', reopen);
   setInterval(reopen, 3000);
+}
+
+const signedIn = document.querySelector('meta[name="switchboard-user"]');
+if (signedIn && signedIn.content === '') {
+  try {
+    if (window.indexedDB) indexedDB.deleteDatabase('switchboard');
+  } catch (error) { /* storage refused: nothing was kept */ }
+  if (window.caches) caches.delete('switchboard-pages').catch(() => {});
+  if (navigator.clearAppBadge) navigator.clearAppBadge().catch(() => {});
 }

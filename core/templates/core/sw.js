@@ -1,14 +1,22 @@
 /* Switchboard's service worker (docs/mobile.md), served at /sw.js by core.views.service_worker
  * so that its scope is the whole site. It keeps the application shell: the static files
- * of Switchboard's own apps and an offline page, in one cache per release. No page is
- * ever kept: pages are per person and always come from the network, or, without one, the
- * offline page stands in for them. It also shows the pushes the server sends (push.delivery)
- * and opens the app where a clicked one points. */
+ * of Switchboard's own apps and an offline page, in one cache per release. Pages are per
+ * person and come from the network; without one, the chat page last served to the person
+ * signed in opens from the cache (its messages are in IndexedDB: messaging/offline.js),
+ * and the offline page stands in for any other. It also shows the pushes the server
+ * sends (push.delivery) and opens the app where a clicked one points. */
 
 const VERSION = {{ version }};
 const CACHE = `switchboard-shell-${VERSION}`;
+// The chat page as last served and the translations its modules read (/jsi18n/), kept
+// across releases: a page is served only by the release that made it, which it names in
+// the SHELL_HEADER header. Signing out deletes this cache (core/static/core/pwa.js).
+const PAGES = 'switchboard-pages';
+const SHELL_HEADER = {{ shell_header }};
 const STATIC_PREFIX = {{ static_prefix }};
 const OFFLINE_URL = {{ offline_url }};
+const CHAT_URL = {{ chat_url }};
+const CATALOG_URL = {{ catalog_url }};
 const SHELL = {{ shell }};
 const ICON = {{ icon }};
 
@@ -27,6 +35,10 @@ self.addEventListener('activate', (event) => {
     const names = await caches.keys();
     await Promise.all(names.filter((name) => name.startsWith('switchboard-shell-') && name !== CACHE)
       .map((name) => caches.delete(name)));
+    // A chat page of another release names static files this one does not keep.
+    const pages = await caches.open(PAGES);
+    const chat = await pages.match(CHAT_URL, { ignoreVary: true });
+    if (chat && chat.headers.get(SHELL_HEADER) !== VERSION) await pages.delete(CHAT_URL, { ignoreVary: true });
     await self.clients.claim();
   })());
 });
@@ -40,14 +52,57 @@ async function cacheFirst(request) {
   return response;
 }
 
+async function offlinePage(error) {
+  const offline = await caches.match(OFFLINE_URL, { cacheName: CACHE });
+  if (offline) return offline;
+  throw error;
+}
+
 async function networkOrOffline(request) {
   try {
     return await fetch(request);
   } catch (error) {
-    const offline = await caches.match(OFFLINE_URL, { cacheName: CACHE });
-    if (offline) return offline;
+    return offlinePage(error);
+  }
+}
+
+/** The chat page: from the network, keeping a copy of it; without a network, the copy
+ * if this release made it. A sign-in page instead of the chat (a redirect: the session
+ * ended) drops the copy. */
+async function chatPage(event) {
+  let response;
+  try {
+    response = await fetch(event.request);
+  } catch (error) {
+    const pages = await caches.open(PAGES);
+    const kept = await pages.match(CHAT_URL, { ignoreSearch: true, ignoreVary: true });
+    if (kept && kept.headers.get(SHELL_HEADER) === VERSION) return kept;
+    return offlinePage(error);
+  }
+  const copy = response.clone();
+  event.waitUntil((async () => {
+    const pages = await caches.open(PAGES);
+    if (copy.ok && copy.type === 'basic' && copy.headers.has(SHELL_HEADER)) await pages.put(CHAT_URL, copy);
+    else if (copy.type === 'opaqueredirect' || copy.status === 401 || copy.status === 403) await pages.delete(CHAT_URL, { ignoreVary: true });
+  })());
+  return response;
+}
+
+/** The translations: from the network, keeping a copy for when there is none. */
+async function networkOrKept(event) {
+  let response;
+  try {
+    response = await fetch(event.request);
+  } catch (error) {
+    const kept = await caches.match(event.request, { cacheName: PAGES, ignoreVary: true });
+    if (kept) return kept;
     throw error;
   }
+  if (response.ok) {
+    const copy = response.clone();
+    event.waitUntil(caches.open(PAGES).then((pages) => pages.put(event.request, copy)));
+  }
+  return response;
 }
 
 self.addEventListener('fetch', (event) => {
@@ -56,7 +111,9 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.mode === 'navigate') {
-    event.respondWith(networkOrOffline(request));
+    event.respondWith(url.pathname === CHAT_URL ? chatPage(event) : networkOrOffline(request));
+  } else if (url.pathname === CATALOG_URL) {
+    event.respondWith(networkOrKept(event));
   } else if (url.pathname.startsWith(STATIC_PREFIX)) {
     event.respondWith(cacheFirst(request));
   }

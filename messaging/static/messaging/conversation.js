@@ -1,12 +1,13 @@
 /* The open conversation: loading its history, placing messages by seq, repairing gaps,
  * scrolling, reading, and who is typing. */
 
-import { api, listOf } from './api.js';
+import { api, ApiError, listOf } from './api.js';
 import { PAGE } from './config.js';
 import { avatar, h, pageActive, toast } from './dom.js';
 import { emit, events } from './events.js';
 import { fill, gettext, ngettext } from './i18n.js';
 import { buildMessageEl, fillBody, fillMeta, fillReactions } from './messages.js';
+import { keepMessages, savedMessages } from './offline.js';
 import { presenceDot, presenceOf, presenceTitle } from './presence.js';
 import { onRegister } from './renderers.js';
 import { repairGap, SeqWindow } from './seqgap.js';
@@ -29,6 +30,7 @@ export class ConversationView extends SeqWindow {
     this.typing = new Map();  // user id -> timeout
     this.unseen = 0;
     this.closed = false;
+    this.saved = false;       // showing the messages kept on this device: the server was not reached
   }
 }
 
@@ -96,6 +98,23 @@ export async function openConversation(id, opts = {}) {
   await loadNewest(v);
 }
 
+/** The open conversation shows the messages kept on this device and the server answers
+ * again: its messages load anew from the server, in place. */
+export function reloadSaved() {
+  const v = state.view;
+  if (!v || !v.saved || v.closed) return;
+  for (const tm of v.typing.values()) clearTimeout(tm);
+  v.closed = true;
+  const fresh = (state.view = new ConversationView(v.id));
+  renderHeader();
+  ui.list.replaceChildren();
+  ui.typing.textContent = '';
+  ui.jump.hidden = true;
+  loadNewest(fresh);
+}
+// A connection (re)made: the server answers.
+events.addEventListener('hello', reloadSaved);
+
 function closeView() {
   const v = state.view;
   if (!v) return;
@@ -130,6 +149,12 @@ export function setHistoryTop(what) {
       h('button', { type: 'button', class: 'link', text: gettext('Try again'), onclick: () => (v && v.minSeq ? loadOlder(v) : v && loadNewest(v)) }));
   } else if (what === 'start') {
     if (!v || (v.byId.size === 0 && v.pending.size === 0)) ui.historyTop.append(h('div', { class: 'chat-start', text: gettext('No messages yet. Say hello!') }));
+  } else if (what === 'saved') {
+    ui.historyTop.append(h('div', {
+      class: 'chat-saved', 'data-testid': 'saved-messages',
+      text: v && v.byId.size ? gettext('Offline: these are the messages saved on this device. The others show when the connection is back.')
+        : gettext('Offline: no messages of this conversation are saved on this device. They show when the connection is back.'),
+    }));
   }
 }
 
@@ -140,15 +165,19 @@ async function loadNewest(v) {
   v.loading = true;
   setHistoryTop('loading');
   let res;
+  let results;
   try {
     res = await api('GET', `/api/v1/conversations/${v.id}/messages/?limit=${PAGE}`);
+    results = listOf(res);
   } catch (e) {
     if (v.closed) return;
-    setHistoryTop('error');
-    return;
+    if (e instanceof ApiError) { setHistoryTop('error'); return; }
+    // No answer at all (offline, or the server out of reach): the messages kept here,
+    // until the connection is back (reloadSaved).
+    results = await savedMessages(v.id);
+    v.saved = true;
   }
   if (v.closed) return;
-  const results = listOf(res);
   v.hasMore = !!(res && res.has_more);
   if (results.length) {
     v.minSeq = results[0].seq;
@@ -161,8 +190,9 @@ async function loadNewest(v) {
   const buffered = v.buffer;
   v.buffer = [];
   if (buffered.length) addToView(v, buffered, {});
-  setHistoryTop(v.hasMore ? '' : 'start');
+  setHistoryTop(v.saved ? 'saved' : v.hasMore ? '' : 'start');
   scrollToBottom();
+  if (v.saved) return; // read, gaps and older pages wait for the server
   if (firstUnread) await showFirstUnread(v, firstUnread);
   checkGap(v);
   markRead();
@@ -239,6 +269,7 @@ export function addToView(v, messages, { initial = false, older = false } = {}) 
   const stick = initial || nearBottom();
   let added = 0;
   let addedOthers = 0;
+  const kept = [];
   for (const raw of messages) {
     const m = normaliseMessage(raw);
     if (m.conversation !== v.id || !m.id) continue;
@@ -254,10 +285,12 @@ export function addToView(v, messages, { initial = false, older = false } = {}) 
     buildMessageEl(m, conv);
     v.hold(m);
     place(v, m);
+    kept.push(m);
     added++;
     if (m.sender !== state.me.id) { addedOthers++; clearTyping(v, m.sender); }
   }
   if (!added) return;
+  if (!v.saved) keepMessages(v.id, kept);
   v.advance();
   decorate();
   if (older || initial) return;
@@ -324,6 +357,7 @@ export function updateMessage(existing, m) {
   if (bodyChanged) fillBody(existing);
   fillMeta(existing);
   if (bodyChanged) updateQuotesOf(existing);
+  if (existing.id && !(state.view && state.view.saved)) keepMessages(existing.conversation, [existing]);
 }
 
 /** The replies on screen that quote a message follow its edit or recall. */
@@ -369,7 +403,7 @@ events.addEventListener('message-jump', (e) => {
 
 /** seq jumped (have 7, got 9): fetch what is missing. */
 export async function checkGap(v) {
-  if (!v || v.closed || v.loading || v.filling || !v.hasGap()) return;
+  if (!v || v.closed || v.loading || v.saved || v.filling || !v.hasGap()) return;
   v.filling = true;
   try {
     await repairGap(v, {
@@ -417,6 +451,7 @@ export function promotePending(v, pend, stored) {
   place(v, pend);
   if (bodyChanged) fillBody(pend);
   fillMeta(pend);
+  keepMessages(v.id, [pend]);
   v.advance();
   decorate();
   if (!bodyChanged && pend.app === 'chat' && looksFormatted(pend.body && pend.body.text)) refreshRendered(v, pend.seq);
@@ -465,7 +500,7 @@ export function markRead() {
 
 function markReadNow() {
   const v = state.view;
-  if (!v || v.loading || !pageActive() || ui.pane.hidden) return;
+  if (!v || v.loading || v.saved || !pageActive() || ui.pane.hidden) return;
   const conv = state.convs.get(v.id);
   if (!conv) return;
   const seq = Math.max(v.contig, 0);

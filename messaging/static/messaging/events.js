@@ -10,6 +10,8 @@
  *   transport {user, state}               p2p.js: a data channel opened or closed
  *   message-retry, message-discard        the buttons under a failed message (send.js)
  *   message-reedit                        its Edit button: the composer takes the text back
+ *   signed-out                            socket.js: the session ended; offline.js forgets
+ *                                         what it kept
  *   p2p-file-start, -progress, -done, -abort   p2p.js: a file arriving directly
  */
 

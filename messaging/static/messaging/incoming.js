@@ -6,6 +6,7 @@ import { pageActive } from './dom.js';
 import { fill, gettext } from './i18n.js';
 import { mentionsMe } from './mentions.js';
 import { fillMeta } from './messages.js';
+import { keepMessages, keepUpdate } from './offline.js';
 import { followAgain, myPresence, onPresence, onPresenceSubscribed } from './presence.js';
 import { afterOwnStored, onAck, onSendError } from './send.js';
 import { applySettings } from './sidebar.js';
@@ -63,6 +64,7 @@ function onMessage(f) {
   const v = state.view;
   const isOpen = v && v.id === m.conversation;
   if (isOpen) addToView(v, [m], {});
+  else keepMessages(m.conversation, [m]);
   if (isNew) {
     if (own) {
       conv.last_read_seq = Math.max(conv.last_read_seq, m.seq);
@@ -97,9 +99,11 @@ function onMessageUpdate(f) {
       if (Array.isArray(f.mentions)) update.mentions = f.mentions.map(Number).filter(Number.isInteger);
       // Reactions: everyone hears the counts; my own `me` I keep, or it was my change.
       if (Array.isArray(f.reactions)) update.reactions = mergeReactions(msg.reactions, f.reactions, f.reaction, state.me.id);
-      updateMessage(msg, update);
+      updateMessage(msg, update); // kept on this device as well
+      return;
     }
   }
+  keepUpdate(f); // not on screen: perhaps one kept on this device
 }
 
 function onReceipt(f) {

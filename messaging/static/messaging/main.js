@@ -9,6 +9,7 @@
  *   actions.js       the message menu: react, reply, forward, copy, edit, recall
  *   sidebar.js       the inbox: conversations, badges, mute and pin, presence dots (presence.js)
  *   search.js        the search box's message results (searchtext.js)
+ *   offline.js       what is kept on this device (store.js, saved.js) and shown offline
  *   composer.js      text in; picker.js the new-chat dialog, groups.js the new-group one
  *   groupinfo.js     a group's notice, its change lines and Group info (members, leave; the owner's changes)
  *   p2p.js           data channels to peers, the transport badge; direct.js what a peer sends
@@ -20,13 +21,14 @@ import { api, listOf, onUnauthorized } from './api.js';
 import { bindComposer } from './composer.js';
 import {
   closeConversation, hashConversation, markRead, maybeLoadOlder, nearBottom, notePinned, isPinned,
-  openConversation, scrollToBottom,
+  openConversation, reloadSaved, scrollToBottom,
 } from './conversation.js';
 import { h } from './dom.js';
 import { bindGroupDialog } from './groups.js';
 import { bindGroupInfo } from './groupinfo.js';
 import { gettext } from './i18n.js';
 import { askNotificationPermission, listen } from './incoming.js';
+import { leaveSavedInbox, showSavedInbox, startKeeping } from './offline.js';
 import { checkIdle, noteVisibility, onUserActivity } from './presence.js';
 import { bindPicker } from './picker.js';
 import { bindSearch } from './search.js';
@@ -40,6 +42,7 @@ async function loadInitial() {
     api('GET', '/api/v1/contacts/'),
     api('GET', '/api/v1/conversations/'),
   ]);
+  leaveSavedInbox(); // the server's inbox takes the place of the one kept here
   state.contacts = listOf(contacts);
   for (const c of state.contacts) learnUser(c);
   for (const c of listOf(convs)) upsertConv(c);
@@ -101,6 +104,17 @@ function bindEvents() {
   window.addEventListener('offline', goOffline);
 }
 
+/** A pause before trying the server again, cut short when the browser is back online;
+ * resolves to whether it was. */
+function pause(tries) {
+  return new Promise((resolve) => {
+    const online = () => { clearTimeout(timer); resolve(true); };
+    const timer = setTimeout(() => { window.removeEventListener('online', online); resolve(false); },
+      Math.min(15000, 1000 * 2 ** tries) * Math.random() + 500);
+    window.addEventListener('online', online, { once: true });
+  });
+}
+
 async function start() {
   if (!ui.root) return;
   onUnauthorized(signedOut);
@@ -111,7 +125,10 @@ async function start() {
   listen();
   bindEvents();
   setConnState('connecting');
+  // What this device keeps; the messages an earlier page could not send go with this one's.
+  await startKeeping();
   let tries = 0;
+  let opened = false; // the conversation the address names, opened from the kept inbox
   for (;;) {
     try {
       await loadInitial();
@@ -119,12 +136,23 @@ async function start() {
     } catch (e) {
       if (state.signedOut) return;
       tries++;
-      ui.convList.replaceChildren(h('li', { class: 'muted small chat-list-note' }, gettext('Could not load your contacts and conversations.'), ' ',
-        h('button', { type: 'button', class: 'link', text: gettext('Try again'), onclick: () => location.reload() })));
-      await new Promise((r) => setTimeout(r, Math.min(15000, 1000 * 2 ** tries) * Math.random() + 500));
+      if (state.savedView) {
+        // The kept inbox is on screen already.
+      } else if (await showSavedInbox()) {
+        // The server is out of reach: the inbox and messages kept on this device meanwhile.
+        setConnState('offline');
+        const id = hashConversation();
+        if (id) { opened = true; openConversation(id, { push: false }); }
+      } else {
+        ui.convList.replaceChildren(h('li', { class: 'muted small chat-list-note' }, gettext('Could not load your contacts and conversations.'), ' ',
+          h('button', { type: 'button', class: 'link', text: gettext('Try again'), onclick: () => location.reload() })));
+      }
+      if (await pause(tries)) tries = 0;
     }
   }
   connect();
+  reloadSaved(); // a conversation opened from the kept inbox: the server's messages now
+  if (opened) return;
   // /chat/?with=<user id> (the People page's "Message"): that person's direct chat.
   const params = new URLSearchParams(location.search);
   const withUser = Number(params.get('with'));

@@ -221,7 +221,12 @@ function build() {
     return String(purify.sanitize(md.render(String(text)), CONFIG)).trim();
   }
 
-  return render;
+  /** Any HTML -> what of it the server's allow-list keeps. */
+  function sanitize(html) {
+    return String(purify.sanitize(String(html), CONFIG)).trim();
+  }
+
+  return { render, sanitize };
 }
 
 let renderer;
@@ -230,5 +235,13 @@ let renderer;
  * parts are missing or DOMPurify cannot work in this browser. */
 export function render(text) {
   if (renderer === undefined) renderer = build();
-  return renderer ? renderer(text) : null;
+  return renderer ? renderer.render(text) : null;
+}
+
+/** HTML from somewhere the page does not trust (a message kept on this device) -> only
+ * what the server's allow-list keeps (the tags and links of a message's html, which the
+ * server made by the same list); null where DOMPurify cannot work in this browser. */
+export function sanitize(html) {
+  if (renderer === undefined) renderer = build();
+  return renderer ? renderer.sanitize(html) : null;
 }

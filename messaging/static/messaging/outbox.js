@@ -1,6 +1,7 @@
 /* The outbox: own messages not yet acknowledged by the server, sent in order at a pace
  * under the server's limit, sent again on every new connection, and kept with their error
- * when refused. No DOM: tested with node --test. */
+ * when refused; kept on the device as well (offline.js), so that a page opened later sends
+ * what an earlier one could not. No DOM: tested with node --test. */
 
 import { TokenBucket } from './backoff.js';
 
@@ -56,6 +57,10 @@ export class Outbox {
     this.ready = () => false;
     /** Send a frame; returns whether it went. */
     this.sendFrame = () => false;
+    /** An item is new or changed (keep it: it must go even if the page closes first), or
+     * has left the outbox (stored, discarded): offline.js keeps them on the device. */
+    this.keep = () => {};
+    this.forget = () => {};
   }
 
   /** A new own message, shown as sending until acknowledged. `replyTo`: the quote of the
@@ -69,13 +74,38 @@ export class Outbox {
       reply_to: replyTo, forward: forward ? Number(forward) : null, forwarded: !!forward, reactions: [],
     };
     this.items.set(item.client_id, item);
+    this.keep(item);
     return item;
+  }
+
+  /** Items kept from an earlier page (saved.js outboxRecord), as they were: unsent ones
+   * go on the next connection, ahead of this page's (they are older), failed ones wait
+   * for Retry or Discard. Returns the items taken (not the ones this page holds already). */
+  restore(records) {
+    const taken = [];
+    for (const r of records || []) {
+      if (!r || !r.client_id || this.items.has(r.client_id) || taken.some((i) => i.client_id === r.client_id)) continue;
+      const item = {
+        client_id: r.client_id, conversation: Number(r.conversation), app: r.app || 'chat', body: r.body || {},
+        sender: r.sender, created_at: r.created_at || new Date().toISOString(),
+        status: r.status === 'failed' ? 'failed' : 'sending', error: r.error || null,
+        id: null, seq: null, edited_at: null, recalled: false, transport: 'relay', refusal: r.refusal || null,
+        reply_to: r.reply_to || null, forward: r.forward ? Number(r.forward) : null, forwarded: !!r.forward, reactions: [],
+      };
+      taken.push(item);
+    }
+    this.items = new Map([...taken.map((item) => [item.client_id, item]), ...this.items]);
+    return taken;
   }
 
   get(clientId) { return this.items.get(clientId); }
   has(clientId) { return this.items.has(clientId); }
   values() { return this.items.values(); }
-  delete(clientId) { return this.items.delete(clientId); }
+  delete(clientId) {
+    const had = this.items.delete(clientId);
+    if (had) this.forget(clientId);
+    return had;
+  }
 
   /** Queue an item to go (again) and send what the pace allows now. */
   transmit(item) {
@@ -114,7 +144,7 @@ export class Outbox {
   stored(clientId, { id, seq, created_at: createdAt }) {
     const item = this.items.get(clientId);
     if (!item) return null;
-    this.items.delete(clientId);
+    this.delete(clientId);
     return Object.assign(item, { id: Number(id), seq: Number(seq), created_at: createdAt || item.created_at, status: 'delivered' });
   }
 
@@ -132,6 +162,7 @@ export class Outbox {
     item.status = 'failed';
     item.refusal = code || null;
     item.error = detail || code || fallbackText || 'error';
+    this.keep(item);
     return item;
   }
 
@@ -144,6 +175,7 @@ export class Outbox {
     item.refusal = null;
     item.error = null;
     item.autoRetries = 0;
+    this.keep(item);
     this.transmit(item);
     return item;
   }
@@ -152,7 +184,7 @@ export class Outbox {
   discard(clientId) {
     const item = this.items.get(clientId);
     if (!item || item.status !== 'failed') return null;
-    this.items.delete(clientId);
+    this.delete(clientId);
     return item;
   }
 }

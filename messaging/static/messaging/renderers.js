@@ -4,7 +4,7 @@
 import { appLabel } from './config.js';
 import { h } from './dom.js';
 import { gettext, fill } from './i18n.js';
-import { render as renderMarkup } from './markup.js';
+import { render as renderMarkup, sanitize } from './markup.js';
 import { splitMentions } from './mentions.js';
 import { state } from './state.js';
 import { MAX_TEXT_CHARS, previewText } from './text.js';
@@ -52,6 +52,28 @@ export function preview(msg) {
 /** Whether messages of this app may go to the peer directly. */
 export const travelsDirect = (app) => fromPeers.has(app);
 export const fromPeer = (app) => fromPeers.get(app) || null;
+
+/** A message read back from this device's storage (offline.js), as the renderers may take
+ * it. Nothing kept there is trusted as markup: the `html` of its body (a chat message's,
+ * an announcement's) goes through the server's allow-list again, and is dropped where
+ * that cannot run (the text then shows as plain text). A chat message kept without its
+ * html (one's own, kept from its ack) has it made from its text, as the server would. */
+export function fromSaved(msg) {
+  const body = Object.assign({}, msg.body);
+  if (msg.app === 'chat' && !msg.recalled && typeof body.html !== 'string' && typeof body.text === 'string') {
+    const made = chatFromPeer(body);
+    if (made) return Object.assign({}, msg, { body: Object.assign(body, made) });
+  }
+  if ('html' in body) {
+    let html = null;
+    if (typeof body.html === 'string') {
+      try { html = sanitize(body.html); } catch (e) { html = null; }
+    }
+    if (typeof html === 'string') body.html = html;
+    else delete body.html;
+  }
+  return Object.assign({}, msg, { body });
+}
 
 /** What a renderer sees of a message. */
 export function publicMessage(msg) {

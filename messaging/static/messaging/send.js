@@ -5,6 +5,7 @@ import { addToView, decorate, nearBottom, promotePending, scrollToBottom, setHis
 import { events } from './events.js';
 import { gettext } from './i18n.js';
 import { fillMeta } from './messages.js';
+import { keepMessages } from './offline.js';
 import { transport } from './p2p.js';
 import { publicMessage } from './renderers.js';
 import { changed, noteLastId, state } from './state.js';
@@ -84,7 +85,7 @@ export function afterOwnStored(msg, full) {
     const pend = v.pending.get(msg.client_id);
     if (pend) promotePending(v, pend, full || msg);
     else addToView(v, [full || msg], {}); // sent while the history was loading: it joins it
-  }
+  } else keepMessages(msg.conversation, [full || msg]);
 }
 
 /** The server refused a send. */

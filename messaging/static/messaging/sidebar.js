@@ -3,13 +3,15 @@
  * and the filter. */
 
 import { api } from './api.js';
+import { showBadge } from './badge.js';
 import { openConversation } from './conversation.js';
 import { avatar, h, toast } from './dom.js';
 import { events } from './events.js';
 import { gettext } from './i18n.js';
 import { followPresence, presenceDot, presenceOf, presenceTitle } from './presence.js';
 import { preview } from './renderers.js';
-import { changed, convActivity, convTitle, kindLabel, otherMember, state, upsertConv, userName } from './state.js';
+import { inboxOrder, unreadTotal } from './saved.js';
+import { changed, convTitle, kindLabel, otherMember, state, upsertConv, userName } from './state.js';
 import { shortWhen } from './text.js';
 import { ui } from './ui.js';
 
@@ -50,11 +52,6 @@ export function renderSidebar() {
   applyFilter();
 }
 
-/** Pinned first, then the latest activity; what the server orders the same way. */
-export function inboxOrder(a, b) {
-  return (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || convActivity(b) - convActivity(a) || b.id - a.id;
-}
-
 let openToken = 0;
 
 /** The last message's line: the server's preview (plain, in my language) while it is
@@ -84,7 +81,7 @@ function renderConversations() {
   const list = [...state.convs.values()]
     // An empty direct chat shows once it is opened or has a message.
     .filter((c) => c.kind !== 'direct' || c.last_message || c.id === openId)
-    .sort(inboxOrder);
+    .sort(inboxOrder); // pinned first, then the latest activity, as the server orders it
   const items = list.map((c) => {
     const other = otherMember(c);
     const last = c.last_message;
@@ -200,10 +197,11 @@ export function applyFilter() {
 }
 
 const baseTitle = document.title;
+/** The unread total in the page's title and on the app's icon. */
 function updateTitle() {
-  let n = 0;
-  for (const c of state.convs.values()) if (!c.muted) n += c.unread || 0;
+  const n = unreadTotal(state.convs.values());
   document.title = n ? `(${n}) ${baseTitle}` : baseTitle;
+  showBadge(n);
 }
 
 /** Open (or start) the direct conversation with someone. */

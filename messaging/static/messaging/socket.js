@@ -33,7 +33,10 @@ function wsURL() {
 
 export function setConnState(st) {
   if (!ui.conn) return;
+  // The inbox kept on this device stands in for the server's until the server answers.
+  if (state.savedView && st !== 'online') st = 'offline';
   ui.conn.dataset.state = st;
+  ui.conn.dataset.saved = state.savedView ? 'true' : 'false';
   const text = ui.conn.querySelector('.chat-connection-text');
   if (state.signedOut) {
     text.replaceChildren(gettext('Your session has ended.'), ' ',
@@ -41,6 +44,7 @@ export function setConnState(st) {
     return;
   }
   text.textContent = st === 'online' ? ''
+    : state.savedView ? gettext('Offline — showing saved messages')
     : st === 'offline' ? gettext('Offline — messages will be sent when the connection is back')
       : conn.everOnline ? gettext('Reconnecting…') : gettext('Connecting…');
 }
@@ -124,6 +128,7 @@ export function signedOut() {
   conn.timer = null;
   dropSocket();
   setConnState('offline');
+  emit('signed-out'); // what this device kept of the person goes (offline.js)
 }
 
 /** The server answered that the session is gone (an error frame): connecting again tells

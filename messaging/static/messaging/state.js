@@ -5,6 +5,7 @@ import { pageUser } from './config.js';
 import { emit } from './events.js';
 import { gettext, fill } from './i18n.js';
 import { Outbox } from './outbox.js';
+import { activity } from './saved.js';
 
 export const state = {
   me: pageUser,
@@ -18,7 +19,8 @@ export const state = {
   viaPeer: new Set(),        // client_ids of messages that went over a data channel
   lastId: 0,                 // newest message id this page has seen
   view: null,                // the open conversation (conversation.js)
-  loaded: false,
+  loaded: false,             // the inbox came from the server
+  savedView: false,          // the inbox shown is the one kept on this device (offline.js)
   signedOut: false,
 };
 
@@ -80,9 +82,7 @@ const KIND = { group: () => gettext('Group'), department: () => gettext('Departm
 export const kindLabel = (kind) => (KIND[kind] ? KIND[kind]() : kind);
 
 /** When a conversation last saw activity, for ordering the list. */
-export function convActivity(c) {
-  return (c.last_message && (Date.parse(c.last_message.created_at) || 0)) || Date.parse(c.created_at || '') || 0;
-}
+export const convActivity = activity;
 
 export function noteReadBy(convId, userId, seq) {
   let m = state.readBy.get(convId);

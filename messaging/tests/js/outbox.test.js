@@ -125,3 +125,54 @@ test('a send refused for what it is (invalid, too large) is not retried as it is
   assert.equal(other.status, 'failed');
   assert.equal(mayRetry(other), true);
 });
+
+test('every change is told to the keeper: kept while unsent or failed, forgotten once stored or discarded', () => {
+  const { outbox } = harness();
+  const kept = [];
+  const forgotten = [];
+  outbox.keep = (item) => kept.push([item.client_id, item.status]);
+  outbox.forget = (clientId) => forgotten.push(clientId);
+  const a = message(outbox, 'a');
+  const b = message(outbox, 'b');
+  assert.deepEqual(kept, [[a.client_id, 'sending'], [b.client_id, 'sending']]);
+  outbox.stored(a.client_id, { id: 10, seq: 1 });
+  assert.deepEqual(forgotten, [a.client_id]);
+  outbox.refused(b.client_id, 'not_permitted', 'No.');
+  assert.deepEqual(kept.at(-1), [b.client_id, 'failed']);
+  outbox.retry(b.client_id);
+  assert.deepEqual(kept.at(-1), [b.client_id, 'sending']);
+  outbox.refused(b.client_id, 'not_permitted', 'No.');
+  outbox.discard(b.client_id);
+  assert.deepEqual(forgotten, [a.client_id, b.client_id]);
+  // Deleting what is not there tells nothing.
+  assert.equal(outbox.delete('nobody'), false);
+  assert.equal(forgotten.length, 2);
+});
+
+test('messages kept by an earlier page join the outbox and go on the next connection', () => {
+  const { outbox, sent, setOpen } = harness();
+  setOpen(false);
+  const kept = [];
+  outbox.keep = (item) => kept.push(item.client_id);
+  const mine = message(outbox, 'this page');
+  const restored = outbox.restore([
+    { client_id: 'earlier-1', conversation: 7, app: 'chat', body: { text: 'written offline' }, sender: 1, created_at: '2024-05-01T08:00:00Z', status: 'sending' },
+    { client_id: 'earlier-2', conversation: 8, app: 'chat', body: { text: 'refused' }, sender: 1, created_at: '2024-05-01T08:01:00Z', status: 'failed', error: 'No.', refusal: 'not_permitted' },
+    { client_id: mine.client_id, conversation: 7, app: 'chat', body: { text: 'held already' }, sender: 1, status: 'sending' },
+    { client_id: 'earlier-3', conversation: 7, app: 'chat', body: {}, sender: 1, status: 'sending', forward: 55, reply_to: { id: 3, seq: 2, sender: 2, app: 'chat', quote: 'q', recalled: false } },
+  ]);
+  assert.deepEqual(restored.map((i) => i.client_id), ['earlier-1', 'earlier-2', 'earlier-3']);
+  assert.equal(outbox.get(mine.client_id).body.text, 'this page');
+  assert.deepEqual(kept, [mine.client_id]); // restoring keeps nothing again
+  const failed = outbox.get('earlier-2');
+  assert.equal(failed.status, 'failed');
+  assert.equal(mayRetry(failed), true);
+  assert.equal(outbox.get('earlier-3').forwarded, true);
+
+  setOpen(true);
+  outbox.resendAll();
+  // The earlier page's first: they were written first.
+  assert.deepEqual(sent.map((f) => f.client_id), ['earlier-1', 'earlier-3', mine.client_id]);
+  assert.deepEqual(sent[0], { type: 'send', client_id: 'earlier-1', conversation: 7, app: 'chat', body: { text: 'written offline' } });
+  assert.deepEqual(sent[1], { type: 'send', client_id: 'earlier-3', conversation: 7, forward: 55, reply_to: 3 });
+});
