@@ -88,6 +88,21 @@ async function chatPage(event) {
   return response;
 }
 
+/** A chat page this worker did not serve asks for a copy (messaging/offline.js): the
+ * same page, fetched with the person's cookies, kept unless one is already. */
+async function keepChat() {
+  const pages = await caches.open(PAGES);
+  if (await pages.match(CHAT_URL, { ignoreVary: true })) return;
+  const response = await fetch(CHAT_URL, { credentials: 'same-origin', redirect: 'manual' });
+  if (response.ok && response.type === 'basic' && response.headers.has(SHELL_HEADER)) await pages.put(CHAT_URL, response);
+}
+
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'keep-chat' && event.origin === self.location.origin) {
+    event.waitUntil(keepChat());
+  }
+});
+
 /** The translations: from the network, keeping a copy for when there is none. */
 async function networkOrKept(event) {
   let response;

@@ -28,10 +28,22 @@ function store() {
 /** Open the store and keep the outbox in it from now on; the unsent messages an earlier
  * page kept join the outbox (they go on the next connection). */
 export async function startKeeping() {
+  keepThisPage();
   const s = await store();
   state.outbox.keep = (item) => { if (!ended) s.keepOutbox(outboxRecord(item)); };
   state.outbox.forget = (clientId) => { if (!ended) s.forgetOutbox(clientId); };
   state.outbox.restore(await s.outbox());
+}
+
+/** The chat page asks the service worker to keep a copy of it unless it has one: a page
+ * the worker did not serve (the first visit, the worker installing meanwhile and taking
+ * the page over later) opens offline too. */
+function keepThisPage() {
+  const sw = navigator.serviceWorker;
+  if (!sw) return;
+  sw.ready.then((registration) => {
+    if (!ended && registration.active) registration.active.postMessage({ type: 'keep-chat' });
+  }).catch(() => {});
 }
 
 /** The server could not be reached at the start: show the inbox as kept. False when
