@@ -26,12 +26,16 @@ events.addEventListener('presence-changed', () => updatePresenceDots());
 document.addEventListener('click', (e) => { if (!e.target.closest('.chat-menu')) closeMenus(); });
 document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeMenus(); });
 
-function unreadBadge(n, quiet) {
-  const b = h('span', { class: 'badge badge-unread' + (quiet ? ' badge-quiet' : ''), 'data-testid': 'unread' });
+function setCount(b, n) {
   n = Number(n) || 0;
   b.textContent = n > 99 ? '99+' : String(n);
   b.dataset.count = String(n);
   b.hidden = n <= 0;
+}
+
+function unreadBadge(n, quiet) {
+  const b = h('span', { class: 'badge badge-unread' + (quiet ? ' badge-quiet' : ''), 'data-testid': 'unread' });
+  setCount(b, n);
   return b;
 }
 
@@ -200,10 +204,13 @@ export function applyFilter() {
 }
 
 const baseTitle = document.title;
+/** My unread messages outside muted conversations: in the page's title, and on the phone's
+ * Chat tab (which the server drew with the same count, core/templatetags/tabbar.py). */
 function updateTitle() {
   let n = 0;
   for (const c of state.convs.values()) if (!c.muted) n += c.unread || 0;
   document.title = n ? `(${n}) ${baseTitle}` : baseTitle;
+  if (ui.chatTabBadge && state.loaded) setCount(ui.chatTabBadge, n);
 }
 
 /** Open (or start) the direct conversation with someone. */
