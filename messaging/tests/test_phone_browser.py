@@ -15,7 +15,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from imsite.testing.browser import launch, messages_with, say
+from imsite.testing.browser import launch, messages_with, say, serious_accessibility_violations
 from imsite.testing.servers import ServerProcess, manage, standalone_env
 
 pytestmark = [pytest.mark.browser]
@@ -105,6 +105,12 @@ def assert_touchable(locator, what: str) -> None:
         assert box[0] >= 44 and box[1] >= 44, (what, box)
 
 
+def audited(page, where: str) -> None:
+    """axe-core finds no serious or critical problem (imsite/tests/test_accessibility_browser.py)."""
+    found = serious_accessibility_violations(page)
+    assert not found, f"{where}: " + "; ".join(f"{v['id']} ({v['help']}) at {v['nodes'][:3]}" for v in found)
+
+
 def assert_no_sideways_scroll(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"], page.url
 
@@ -136,6 +142,7 @@ def test_a_phone_gets_tabs_with_badges_and_a_full_screen_conversation(chromium, 
     inbox = page.locator(".chat-sidebar").bounding_box()
     assert inbox["y"] + inbox["height"] <= bar["y"] + 1
     assert_no_sideways_scroll(page)
+    audited(page, "the inbox with its tabs")
 
     # A conversation opens full screen: no top bar, no banners, no tabs; a back button.
     alice_row = page.locator('[data-testid="conversation"][data-username="alice"]')
@@ -158,6 +165,7 @@ def test_a_phone_gets_tabs_with_badges_and_a_full_screen_conversation(chromium, 
     say(page, "On my phone")
     expect(messages_with(page, "On my phone")).to_have_attribute("data-status", re.compile("delivered|read"))
     assert_no_sideways_scroll(page)
+    audited(page, "a conversation on the whole screen")
 
     # The keyboard resizes the page (interactive-widget=resizes-content): the header and the
     # composer both stay on the screen above it.
@@ -198,6 +206,7 @@ def test_a_phone_gets_tabs_with_badges_and_a_full_screen_conversation(chromium, 
         expect(page.get_by_test_id("tab-badge-chat")).to_have_text(str(unread - alice_unread + 1))
         assert_touchable(page.locator("main .button:visible"), f"buttons of {path}")
         assert_no_sideways_scroll(page)
+        audited(page, path)
     # The end of a page scrolls clear of the tab bar.
     page.get_by_test_id("tab-attendance").tap()
     expect(page.get_by_test_id("tab-attendance")).to_have_attribute("aria-current", "page")
