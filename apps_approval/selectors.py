@@ -47,6 +47,19 @@ def approval_get_for_user(*, user: User, approval_id: Any) -> Approval:
     return approval
 
 
+def _waiting_for(user: User) -> QuerySet:
+    """The ids of the requests whose current step waits for ``user``'s decision."""
+    return StepApprover.objects.filter(
+        user=user, decided_at__isnull=True, step__state=ApprovalStep.State.PENDING,
+        step__approval__state=Approval.State.PENDING,
+    ).values("step__approval_id")
+
+
+def pending_count_for_user(*, user: User) -> int:
+    """How many requests wait for ``user``'s decision: the "Waiting for me" box."""
+    return Approval.objects.filter(pk__in=_waiting_for(user)).count()
+
+
 def approval_list_for_user(*, user: User, box: str) -> QuerySet[Approval]:
     """``pending``: waiting for my decision; ``mine``: my requests; ``done``: decided by me."""
     if box not in BOXES:
@@ -55,11 +68,7 @@ def approval_list_for_user(*, user: User, box: str) -> QuerySet[Approval]:
     if box == "mine":
         approvals = approvals.filter(requester=user)
     elif box == "pending":
-        current = StepApprover.objects.filter(
-            user=user, decided_at__isnull=True, step__state=ApprovalStep.State.PENDING,
-            step__approval__state=Approval.State.PENDING,
-        ).values("step__approval_id")
-        approvals = approvals.filter(pk__in=current)
+        approvals = approvals.filter(pk__in=_waiting_for(user))
     else:
         approvals = approvals.filter(pk__in=StepApprover.objects.filter(user=user, decided_at__isnull=False).values("step__approval_id"))
     return approvals.order_by("-updated_at", "-id")

@@ -68,7 +68,7 @@ def approval_list(request):
             "boxes": BOXES,
             "page": page,
             "rows": [_row(a, selectors.approval_detail(a, viewer=request.user)) for a in page],
-            "pending_count": selectors.approval_list_for_user(user=request.user, box="pending").count(),
+            "pending_count": selectors.pending_count_for_user(user=request.user),
         },
     )
 

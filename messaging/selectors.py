@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Max, Min, OuterRef, Prefetch, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, IntegerField, Max, Min, OuterRef, Prefetch, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -109,6 +109,15 @@ def conversation_list_for_user(*, user: User, conversation_id: int | None = None
             }
         )
     return result
+
+
+def unread_total_for_user(*, user: User) -> int:
+    """My unread messages over every conversation I have not muted: the inbox's counts
+    added up, as the chat's page title and the phone's Chat tab show them."""
+    total = ConversationMember.objects.filter(user=user, muted=False).aggregate(
+        total=Sum(Greatest(F("conversation__last_seq") - F("last_read_seq"), Value(0)))
+    )["total"]
+    return int(total or 0)
 
 
 def _conversation_title(conversation: Conversation, members: list[User], viewer: User) -> str:

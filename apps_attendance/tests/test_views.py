@@ -379,8 +379,9 @@ def test_the_team_page_does_not_query_per_person_or_day(client, demo, django_ass
     for person in ("carol", "dave", "erin"):
         Membership.objects.create(user=demo[person], department=Department.objects.get(code="dev"), is_primary=False)
     assert queries() == few
-    # The session and its user, the departments, their people, the summary and the series.
-    with django_assert_max_num_queries(8):
+    # The session and its user, the departments, their people, the summary and the series;
+    # the tab bar's unread messages and waiting requests.
+    with django_assert_max_num_queries(10):
         client.get("/attendance/team/", {"month": MONTH})
 
 

@@ -231,7 +231,7 @@ def test_pages_carry_the_manifest_and_what_ios_reads(person):
     client.force_login(person)
     chat = client.get(reverse("chat")).content.decode()
     for html in (sign_in_page, chat):
-        assert '<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">' in html
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover, interactive-widget=resizes-content">' in html
         assert '<link rel="manifest" href="/manifest.webmanifest" crossorigin="use-credentials">' in html
         assert f'<meta name="theme-color" content="{pwa.THEME_COLOR}">' in html
         assert '<meta name="mobile-web-app-capable" content="yes">' in html

@@ -17,6 +17,11 @@ if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js', { scope: '/', updateViaCache: 'none' }).catch((error) => {
     console.warn('Switchboard: the service worker could not be registered', error);
   });
+  // A page that was loading while the worker took over is not among the pages it claimed:
+  // it asks to be claimed, so that it too is answered offline.
+  navigator.serviceWorker.ready.then((registration) => {
+    if (!navigator.serviceWorker.controller && registration.active) registration.active.postMessage('claim');
+  });
 }
 
 const installButton = document.getElementById('sb-install');

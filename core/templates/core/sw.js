@@ -43,6 +43,13 @@ self.addEventListener('activate', (event) => {
   })());
 });
 
+// A page that was still loading when this worker claimed the open pages (a sign-in's
+// redirect, say) stays without a worker until it is opened again; it asks to be claimed
+// (core/static/core/pwa.js).
+self.addEventListener('message', (event) => {
+  if (event.data === 'claim') event.waitUntil(self.clients.claim());
+});
+
 async function cacheFirst(request) {
   const cache = await caches.open(CACHE);
   const kept = await cache.match(request);

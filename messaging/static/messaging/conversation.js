@@ -68,6 +68,8 @@ function showPane(open) {
   ui.empty.hidden = open;
   ui.pane.hidden = !open;
   ui.root.dataset.view = open ? 'conversation' : 'list';
+  // On a phone, the open conversation has the screen to itself (chat.css).
+  document.body.dataset.chatView = ui.root.dataset.view;
 }
 
 export async function openConversation(id, opts = {}) {

@@ -13,6 +13,7 @@
  *   composer.js      text in; picker.js the new-chat dialog, groups.js the new-group one
  *   groupinfo.js     a group's notice, its change lines and Group info (members, leave; the owner's changes)
  *   p2p.js           data channels to peers, the transport badge; direct.js what a peer sends
+ *   viewport.js      on a phone, the chat above the on-screen keyboard
  *   client.js        what office apps import
  */
 
@@ -36,6 +37,7 @@ import { applyFilter, openDirect } from './sidebar.js';
 import { connect, goOffline, isHelloed, ping, reconnectNow, sendFrame, setConnState, signedOut } from './socket.js';
 import { changed, learnUser, loadLastId, state, upsertConv } from './state.js';
 import { ui } from './ui.js';
+import { bindViewport } from './viewport.js';
 
 async function loadInitial() {
   const [contacts, convs] = await Promise.all([
@@ -67,6 +69,15 @@ function bindEvents() {
     if (id) openConversation(id, { push: false });
     else closeConversation();
   });
+  // On a phone, the Chat tab of the inbox's own page goes back to the top of the inbox.
+  if (ui.chatTab) {
+    ui.chatTab.addEventListener('click', (e) => {
+      if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      e.preventDefault();
+      ui.convList.closest('.chat-sidebar-scroll').scrollTo({ top: 0, behavior: 'smooth' });
+    });
+  }
+  bindViewport();
 
   if ('ResizeObserver' in window) {
     const keepPinned = () => { if (isPinned() && state.view) ui.history.scrollTop = ui.history.scrollHeight; };

@@ -28,12 +28,16 @@ events.addEventListener('presence-changed', () => updatePresenceDots());
 document.addEventListener('click', (e) => { if (!e.target.closest('.chat-menu')) closeMenus(); });
 document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeMenus(); });
 
-function unreadBadge(n, quiet) {
-  const b = h('span', { class: 'badge badge-unread' + (quiet ? ' badge-quiet' : ''), 'data-testid': 'unread' });
+function setCount(b, n) {
   n = Number(n) || 0;
   b.textContent = n > 99 ? '99+' : String(n);
   b.dataset.count = String(n);
   b.hidden = n <= 0;
+}
+
+function unreadBadge(n, quiet) {
+  const b = h('span', { class: 'badge badge-unread' + (quiet ? ' badge-quiet' : ''), 'data-testid': 'unread' });
+  setCount(b, n);
   return b;
 }
 
@@ -197,11 +201,14 @@ export function applyFilter() {
 }
 
 const baseTitle = document.title;
-/** The unread total in the page's title and on the app's icon. */
+/** My unread messages outside muted conversations: in the page's title, on the app's icon,
+ * and on the phone's Chat tab (which the server drew with the same count,
+ * core/templatetags/tabbar.py). */
 function updateTitle() {
   const n = unreadTotal(state.convs.values());
   document.title = n ? `(${n}) ${baseTitle}` : baseTitle;
   showBadge(n);
+  if (ui.chatTabBadge && state.loaded) setCount(ui.chatTabBadge, n);
 }
 
 /** Open (or start) the direct conversation with someone. */

@@ -36,4 +36,7 @@ export const ui = {
   groupMembers: $('sb-group-members'),
   groupError: $('sb-group-error'),
   groupCancel: $('sb-group-cancel'),
+  // The phone's tab bar (core/tab_bar.html), outside the chat: its Chat tab and badge.
+  chatTab: document.querySelector('.tabbar [data-tab="chat"]'),
+  chatTabBadge: document.querySelector('.tabbar [data-testid="tab-badge-chat"]'),
 };
