@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from imsite.testing.browser import launch_persistent
-from imsite.testing.servers import ServerProcess, manage, standalone_env
+from imsite.testing.servers import demo_server
 
 pytestmark = [pytest.mark.browser]
 
@@ -29,16 +29,8 @@ OFFER = """() => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("pwa")
-    env = standalone_env(directory)
-    manage("migrate", "--noinput", "-v", "0", env=env)
-    manage("seed_demo", "--no-history", env=env)
-    server = ServerProcess("pwa", env, directory)
-    try:
-        server.wait_ready()
+    with demo_server(tmp_path_factory.mktemp("pwa"), "pwa") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

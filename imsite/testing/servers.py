@@ -48,7 +48,49 @@ def worker_command(asgi_server: str, host: str, port: int) -> list[str]:
     raise ValueError(f"ASGI_SERVER must be one of {', '.join(ASGI_SERVERS)}, not {asgi_server!r}")
 
 
-class ServerProcess:
+class ChildProcess:
+    """A process in a session of its own, its output in ``<log_dir>/<name>.log``."""
+
+    #: Seconds a SIGTERM has to end it before SIGKILL.
+    stop_timeout = 10
+
+    def _start(self, name: str, command: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "SECURE": "false", **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+
+class ServerProcess(ChildProcess):
     def __init__(
         self,
         name: str,
@@ -59,7 +101,6 @@ class ServerProcess:
         network=None,
         asgi_server: str = "daphne",
     ) -> None:
-        self.name = name
         self.asgi_server = asgi_server
         # A PrivateNetwork (imsite.testing.netns) to run in; its addresses are its own.
         self.network = network
@@ -67,21 +108,10 @@ class ServerProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ws/"
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "wb")
         command = worker_command(asgi_server, "127.0.0.1", self.port)
-        self.process = subprocess.Popen(
-            network.command(command) if network is not None else command,
-            cwd=ROOT,
-            env={**os.environ, "WORKER_NAME": name, "SECURE": "false", **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self._start(
+            name, network.command(command) if network is not None else command, {"WORKER_NAME": name, **env}, log_dir
         )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -114,51 +144,21 @@ class ServerProcess:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)["access_token"]
 
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._log.close()
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-
-class CeleryWorker:
+class CeleryWorker(ChildProcess):
     """A Celery worker (``celery --app imsite worker``) on ``env``'s broker, as the
     Procfile's ``worker`` runs it; it discards the tasks it finds waiting when it starts
     (those of an earlier test or run)."""
 
+    # A warm shutdown finishes the task at hand first.
+    stop_timeout = 20
+
     def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, concurrency: int = 1) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "wb")
         command = [
             sys.executable, "-m", "celery", "--app", "imsite", "worker", "--loglevel", "INFO",
             "--concurrency", str(concurrency), "--hostname", f"{name}@%h", "--purge",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, "SECURE": "false", **env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+        self._start(name, command, env, log_dir)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -169,21 +169,6 @@ class CeleryWorker:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not start: {self.log()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            # A warm shutdown: the task at hand is finished first.
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._log.close()
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-4000:]
 
 
 @contextmanager
@@ -214,6 +199,22 @@ def standalone_env(directory: Path) -> dict[str, str]:
     }
     manage("make_keys", "--verbosity", "0", env=env)
     return env
+
+
+@contextmanager
+def demo_server(directory: Path, name: str):
+    """A standalone Switchboard (``standalone_env``) with the demo organisation and no
+    history, started in ``directory``: for browser tests that need one real worker and
+    nothing shared with the test's own database."""
+    env = standalone_env(directory)
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    manage("seed_demo", "--no-history", env=env)
+    server = ServerProcess(name, env, directory)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
 
 
 def manage(*args: str, env: dict[str, str], timeout: float = 120) -> str:

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from imsite.testing.browser import launch_persistent, messages_with, say
-from imsite.testing.servers import ServerProcess, manage, standalone_env
+from imsite.testing.servers import demo_server
 
 pytestmark = [pytest.mark.browser]
 
@@ -72,16 +72,8 @@ PAGE_KEPT = "caches.open('switchboard-pages').then((c) => c.match('/chat/')).the
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("offline")
-    env = standalone_env(directory)
-    manage("migrate", "--noinput", "-v", "0", env=env)
-    manage("seed_demo", "--no-history", env=env)
-    server = ServerProcess("offline", env, directory)
-    try:
-        server.wait_ready()
+    with demo_server(tmp_path_factory.mktemp("offline"), "offline") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def eventually(page, script: str, arg=None, timeout: float = 10) -> object:

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from imsite.testing.browser import launch, messages_with, say, serious_accessibility_violations
-from imsite.testing.servers import ServerProcess, manage, standalone_env
+from imsite.testing.servers import demo_server
 
 pytestmark = [pytest.mark.browser]
 
@@ -49,16 +49,8 @@ class Api:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("phone")
-    env = standalone_env(directory)
-    manage("migrate", "--noinput", "-v", "0", env=env)
-    manage("seed_demo", "--no-history", env=env)
-    server = ServerProcess("phone", env, directory)
-    try:
-        server.wait_ready()
+    with demo_server(tmp_path_factory.mktemp("phone"), "phone") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from imsite.testing.browser import launch_persistent
-from imsite.testing.servers import ServerProcess, manage, standalone_env
+from imsite.testing.servers import demo_server
 
 pytestmark = [pytest.mark.browser]
 
@@ -26,16 +26,8 @@ NOTIFICATIONS = """() => navigator.serviceWorker.ready
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("push-browser")
-    env = standalone_env(directory)
-    manage("migrate", "--noinput", "-v", "0", env=env)
-    manage("seed_demo", "--no-history", env=env)
-    server = ServerProcess("push-browser", env, directory)
-    try:
-        server.wait_ready()
+    with demo_server(tmp_path_factory.mktemp("push-browser"), "push-browser") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_a_push_shows_a_notification_whose_click_opens_the_conversation(server, tmp_path):
@@ -59,8 +51,15 @@ def test_a_push_shows_a_notification_whose_click_opens_the_conversation(server, 
             registrations = []
             cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
             cdp.send("ServiceWorker.enable")
-            page.wait_for_timeout(200)
-            [registration] = [r for r in registrations if r["scopeURL"] == server.url + "/" and not r["isDeleted"]]
+
+            def ours():
+                return [r for r in registrations if r["scopeURL"] == server.url + "/" and not r["isDeleted"]]
+
+            for _wait in range(100):  # the events come as the protocol sends them
+                if ours():
+                    break
+                page.wait_for_timeout(100)
+            registration = ours()[-1]
             # What push.delivery sends (the push service hands the browser the decrypted payload).
             payload = {
                 "title": "Bob Li",
