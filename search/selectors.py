@@ -169,17 +169,8 @@ def _fts5_match(words: list[str]) -> str:
 
 
 def _text_match(documents, words: list[str], *, ranked: bool):
+    """SQLite: the documents whose FTS5 entry has every word (PostgreSQL: _by_conversation)."""
     table = connection.ops.quote_name(MessageDocument._meta.db_table)
-    if connection.vendor == "postgresql":
-        terms = " ".join(words)
-        documents = documents.filter(
-            RawSQL(f"{table}.vector @@ plainto_tsquery('english', %s)", [terms], output_field=BooleanField())
-        )
-        if ranked:
-            documents = documents.annotate(
-                rank=RawSQL(f"ts_rank({table}.vector, plainto_tsquery('english', %s))", [terms], output_field=FloatField())
-            )
-        return documents
     match = _fts5_match(words)
     documents = documents.filter(
         RawSQL(
@@ -317,19 +308,9 @@ def _rows_fetch(rows) -> list[dict[str, Any]]:
     return list(rows)
 
 
-def message_search(
-    *, user: User, query: Query, sort: str = "newest", cursor: str | None = None, limit: int = DEFAULT_LIMIT
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The messages ``user`` may read that match ``query`` (a page of them, and the cursor
-    of the next page or None): only of conversations they are a member of now, never a
-    recalled one."""
-    if sort not in SORTS:
-        raise _invalid(_("sort is newest or relevance."))
-    if query.text and not query.words:
-        return [], None  # only marks and punctuation: nothing is indexed by them
-    # Relevance needs words to rank by; filters alone are listed newest first.
-    ranked = sort == "relevance" and bool(query.words)
-    position = _cursor_decode(cursor, "relevance" if ranked else "newest") if cursor else None
+def _documents_page(user: User, query: Query, *, ranked: bool, position: dict | None, offset: int, limit: int):
+    """The ORM's query of a page (``values()``): SQLite, and filters without words on
+    PostgreSQL, where the indexes on sender and date serve them."""
     documents = MessageDocument.objects.filter(
         conversation_id__in=ConversationMember.objects.filter(user=user).values("conversation_id"),
         message__recalled_at__isnull=True,
@@ -352,24 +333,39 @@ def message_search(
         )
     if query.words:
         documents = _text_match(documents, query.words, ranked=ranked)
-    offset = 0
     if ranked:
         documents = documents.order_by("-rank", "-created_at", "-message_id")
-        offset = position["o"] if position else 0
     else:
         documents = documents.order_by("-created_at", "-message_id")
         if position:
             documents = documents.filter(
                 Q(created_at__lt=position["c"]) | Q(created_at=position["c"], message_id__lt=position["i"])
             )
+    return documents.values(
+        "message_id", "conversation_id", "sender_id", "created_at", "text", "message__seq", "message__app"
+    )[offset : offset + limit]
+
+
+def message_search(
+    *, user: User, query: Query, sort: str = "newest", cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The messages ``user`` may read that match ``query`` (a page of them, and the cursor
+    of the next page or None): only of conversations they are a member of now, never a
+    recalled one."""
+    if sort not in SORTS:
+        raise _invalid(_("sort is newest or relevance."))
+    if query.text and not query.words:
+        return [], None  # only marks and punctuation: nothing is indexed by them
+    # Relevance needs words to rank by; filters alone are listed newest first.
+    ranked = sort == "relevance" and bool(query.words)
+    position = _cursor_decode(cursor, "relevance" if ranked else "newest") if cursor else None
+    offset = position["o"] if ranked and position else 0
+    if ranked:
+        position = None
     if connection.vendor == "postgresql" and query.words:
-        rows = _by_conversation(
-            user, query, ranked=ranked, position=None if ranked else position, offset=offset, limit=limit + 1
-        )
+        rows = _by_conversation(user, query, ranked=ranked, position=position, offset=offset, limit=limit + 1)
     else:
-        rows = documents.values(
-            "message_id", "conversation_id", "sender_id", "created_at", "text", "message__seq", "message__app"
-        )[offset : offset + limit + 1]
+        rows = _documents_page(user, query, ranked=ranked, position=position, offset=offset, limit=limit + 1)
     with _time_bound():
         rows = _rows_fetch(rows)
     more, rows = len(rows) > limit, rows[:limit]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from imsite.testing.browser import launch_persistent
+from imsite.testing.browser import launch_persistent, sign_in_to_chat
 from imsite.testing.servers import demo_server
 
 pytestmark = [pytest.mark.browser]
@@ -47,11 +47,7 @@ def chat(server, tmp_path):
 
 def sign_in(context):
     page = context.pages[0] if context.pages else context.new_page()
-    page.goto("/accounts/login/?next=/chat/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", "switchboard-demo")
-    page.click("form button[type=submit]")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=20_000)
+    sign_in_to_chat(page, "alice")
     # Installed (the shell cached), activated, and in charge of this page (clients.claim()).
     state = page.evaluate("navigator.serviceWorker.ready.then((r) => r.active.state)")
     assert state in ("activating", "activated")

@@ -50,6 +50,19 @@ def open_chat(browser, web_worker, user, **context_options):
     return page
 
 
+def sign_in_to_chat(page, username: str, *, timeout: float = 20_000):
+    """Sign ``username`` in on the sign-in page, as a person does, and wait until the chat it
+    leads to is online. Returns the page."""
+    from playwright.sync_api import expect
+
+    page.goto("/accounts/login/?next=/chat/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "switchboard-demo")
+    page.click("form button[type=submit]")
+    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=timeout)
+    return page
+
+
 def messages_with(page, text):
     """The messages on the page that contain this text."""
     return page.locator('[data-testid="message"]', has_text=text)

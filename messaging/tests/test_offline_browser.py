@@ -19,7 +19,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from imsite.testing.browser import launch_persistent, messages_with, say
+from imsite.testing.browser import launch_persistent, messages_with, say, sign_in_to_chat
 from imsite.testing.servers import demo_server
 
 pytestmark = [pytest.mark.browser]
@@ -112,12 +112,8 @@ def test_offline_the_chat_opens_with_what_it_kept_and_sends_what_was_written_onc
         context.add_init_script(WATCH_BADGE)
         try:
             page = context.pages[0] if context.pages else context.new_page()
-            page.goto("/accounts/login/?next=/chat/")
-            page.fill("#id_username", "alice")
-            page.fill("#id_password", "switchboard-demo")
-            page.click("form button[type=submit]")
+            sign_in_to_chat(page, "alice")
             state = page.get_by_test_id("connection-state")
-            expect(state).to_have_attribute("data-state", "online", timeout=20_000)
             # Installed (the whole shell fetched) and in charge of the page: slow on a busy machine.
             page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=45_000)
 

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from imsite.testing.browser import HERMETIC_ARGS, open_direct, say
+from imsite.testing.browser import HERMETIC_ARGS, open_direct, say, sign_in_to_chat
 from imsite.testing.netns import PrivateNetwork
 from imsite.testing.servers import ServerProcess, manage, standalone_env
 
@@ -86,11 +86,7 @@ def sign_in(site, username, *, force_relay=False):
     if force_relay:
         context.add_init_script(FORCE_RELAY)
     page = context.new_page()
-    page.goto("/accounts/login/?next=/chat/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "switchboard-demo")
-    page.click("form button[type=submit]")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=15_000)
+    sign_in_to_chat(page, username, timeout=15_000)
     return page
 
 

@@ -15,7 +15,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from imsite.testing.browser import launch, messages_with, say, serious_accessibility_violations
+from imsite.testing.browser import launch, messages_with, say, serious_accessibility_violations, sign_in_to_chat
 from imsite.testing.servers import demo_server
 
 pytestmark = [pytest.mark.browser]
@@ -76,13 +76,7 @@ def chromium():
 
 
 def sign_in(browser, server, username: str, **context_options):
-    page = browser.new_context(base_url=server.url, **context_options).new_page()
-    page.goto("/accounts/login/?next=/chat/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "switchboard-demo")
-    page.click("form button[type=submit]")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=20_000)
-    return page
+    return sign_in_to_chat(browser.new_context(base_url=server.url, **context_options).new_page(), username)
 
 
 def unread_of(api) -> int:

@@ -14,7 +14,7 @@ import json
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from imsite.testing.browser import launch_persistent
+from imsite.testing.browser import launch_persistent, sign_in_to_chat
 from imsite.testing.servers import demo_server
 
 pytestmark = [pytest.mark.browser]
@@ -36,11 +36,7 @@ def test_a_push_shows_a_notification_whose_click_opens_the_conversation(server, 
         try:
             context.grant_permissions(["notifications"], origin=server.url)
             page = context.pages[0] if context.pages else context.new_page()
-            page.goto("/accounts/login/?next=/chat/")
-            page.fill("#id_username", "alice")
-            page.fill("#id_password", "switchboard-demo")
-            page.click("form button[type=submit]")
-            expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "online", timeout=20_000)
+            sign_in_to_chat(page, "alice")
             page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
             row = page.locator('[data-testid="conversation"]').first
             expect(row).to_be_visible()
